@@ -1,0 +1,68 @@
+/**
+ * Real child processes for tests, with their output in a log file and guaranteed cleanup: everything a
+ * test starts is killed at process exit even if the test fails or forgets.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+
+const live = new Set<ChildProcess>();
+let hooked = false;
+function hookExit() {
+  if (hooked) return;
+  hooked = true;
+  const killAll = () => {
+    for (const p of live) {
+      try {
+        p.kill("SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.on("exit", killAll);
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => { killAll(); process.exit(1); });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  logFile: string;
+  /** Resolves when the process has exited. */
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export function startProcess(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Proc {
+  hookExit();
+  const out = fs.openSync(logFile, "a");
+  const child = spawn(cmd, args, { stdio: ["ignore", out, out], env: { ...process.env, ...env } });
+  fs.closeSync(out);
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("exit", (code) => {
+      live.delete(child);
+      resolve(code);
+    });
+    child.on("error", () => {
+      live.delete(child);
+      resolve(null);
+    });
+  });
+  return {
+    child,
+    logFile,
+    exited,
+    async kill(signal: NodeJS.Signals = "SIGKILL") {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+export function tail(file: string, lines = 30): string {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "";
+  }
+}
