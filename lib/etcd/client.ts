@@ -16,6 +16,8 @@
  */
 import type { Etcd3, IOptions } from "etcd3";
 
+type WatchBackoff = NonNullable<NonNullable<IOptions["faultHandling"]>["watchBackoff"]>;
+
 export interface EtcdTls {
   /** PEM of the CA that signed the etcd server certificates. */
   ca: string;
@@ -85,7 +87,8 @@ export function connectEtcd(c: EtcdConnection): Etcd3 {
     faultHandling: {
       host: () => cockatiel.noop,
       global: cockatiel.noop,
-      watchBackoff: new cockatiel.ExponentialBackoff({ initialDelay: 100, maxDelay: c.watchBackoffMaxMs ?? 1000 }),
+      // etcd3 types this as a backoff but uses it as a factory (calls .next()), which is what we pass.
+      watchBackoff: new cockatiel.ExponentialBackoff({ initialDelay: 100, maxDelay: c.watchBackoffMaxMs ?? 1000 }) as unknown as WatchBackoff,
     },
   };
   if (c.tls) {
