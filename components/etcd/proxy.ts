@@ -1,0 +1,52 @@
+/**
+ * EtcdProxy: the single client endpoint (the "ambassador" of the source documents). Every switchyard client
+ * but the members themselves talks to etcd through it. It runs `etcd gateway` (see proxyFlags for why).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { Host } from "../../targets/host";
+import { ETCD_CLIENT_PORT, etcdHealthcheck } from "./cluster";
+import { proxyFlags, type EtcdMemberAddress } from "./flags";
+import { etcdImageOn } from "./image";
+
+export interface EtcdProxyArgs {
+  host: Host;
+  members: pulumi.Input<EtcdMemberAddress[]>;
+  image: pulumi.Input<string>;
+  prefix: string;
+  /** Port published for the operator (127.0.0.1 on docker). */
+  operatorPort: number;
+}
+
+export class EtcdProxy extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  /** Client URL for containers of the stack ("http://switchyard-dev-etcd-proxy:2379"). */
+  readonly internalEndpoint: pulumi.Output<string>;
+  /** Client URL for the operator's machine (`pulumi up`, etcdctl). */
+  readonly operatorEndpoint: pulumi.Output<string>;
+
+  constructor(name: string, args: EtcdProxyArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:etcd:EtcdProxy", name, {}, opts);
+    const containerName = `${args.prefix}-etcd-proxy`;
+    const image = etcdImageOn(name, args.host, args.image, this);
+    this.container = new docker.Container(name, {
+      name: containerName,
+      image: image.imageId,
+      command: pulumi.output(args.members).apply((members) => ["etcd", ...proxyFlags({ members, listenHost: "0.0.0.0", listenPort: ETCD_CLIENT_PORT })]),
+      envs: ["ETCDCTL_API=3"],
+      hostname: containerName,
+      restart: "unless-stopped",
+      networksAdvanced: [{ name: args.host.networkName, aliases: [containerName] }],
+      ports: args.host.publish(ETCD_CLIENT_PORT, "operator", args.operatorPort),
+      healthcheck: etcdHealthcheck(ETCD_CLIENT_PORT),
+      labels: [
+        { label: "switchyard.stack", value: args.prefix },
+        { label: "switchyard.role", value: "etcd-proxy" },
+      ],
+    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true });
+    const dial = args.host.dial(containerName, ETCD_CLIENT_PORT);
+    this.internalEndpoint = pulumi.interpolate`http://${dial.host}:${dial.port}`;
+    this.operatorEndpoint = pulumi.interpolate`http://${args.host.externalAddress("operator")}:${args.operatorPort}`;
+    this.registerOutputs({ internalEndpoint: this.internalEndpoint, operatorEndpoint: this.operatorEndpoint });
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Every setting of a switchyard stack, in one table: key, type, default and description. Pulumi.yaml's
+ * `config:` schema and README's config reference are kept equal to this table by a unit test.
+ * Keys are flat dotted names in the project namespace: `pulumi config set backend.version v2` sets
+ * `switchyard:backend.version`. (A structured value set with `--path` is read too, see load.ts.)
+ */
+
+export type SettingType = "string" | "integer" | "boolean" | "array";
+
+export interface SettingSpec {
+  key: string;
+  type: SettingType;
+  /** Omitted for settings that have no default (required on some targets, or optional). */
+  default?: string | number | boolean | string[];
+  description: string;
+  /** Settings read only on that target. */
+  target?: "aws";
+}
+
+export const SETTINGS: SettingSpec[] = [
+  { key: "target", type: "string", default: "docker", description: "Where to deploy: docker (the local daemon, or DOCKER_HOST) or aws (four EC2 hosts)." },
+  { key: "root", type: "string", default: "/switchyard", description: "etcd key prefix under which services and gateway status live." },
+  { key: "baseImage", type: "string", default: "debian:bookworm-slim", description: "Base image of the gateway, registrator and backend images built by the program." },
+  { key: "docker.host", type: "string", description: "Docker daemon address for the docker target (default: DOCKER_HOST or the local socket)." },
+  { key: "docker.publicBindIp", type: "string", default: "0.0.0.0", description: "Interface the gateway and stats ports are published on (docker target)." },
+  { key: "etcd.members", type: "integer", default: 3, description: "Number of etcd members: an odd number, 3 or more to survive a member loss (1 only for experiments)." },
+  { key: "etcd.image", type: "string", default: "gcr.io/etcd-development/etcd:v3.5.17", description: "etcd image (members and proxy). Pin a tag or a digest." },
+  { key: "etcd.proxyPort", type: "integer", default: 2379, description: "Port of the etcd proxy, published on 127.0.0.1 (docker) or to aws.operatorCidr (aws)." },
+  { key: "etcd.callTimeoutMs", type: "integer", default: 5000, description: "Deadline of every etcd call made by switchyard clients, in milliseconds." },
+  { key: "gateway.kind", type: "string", default: "nginx", description: "Gateway proxy: nginx or haproxy." },
+  { key: "gateway.port", type: "integer", default: 8000, description: "Port clients use to reach the services through the gateway." },
+  { key: "gateway.statsPort", type: "integer", default: 1936, description: "Port of the haproxy stats page (nginx: status and metrics)." },
+  { key: "gateway.sticky", type: "boolean", default: false, description: "Cookie stickiness: a client keeps its backend across requests." },
+  { key: "backend.service", type: "string", default: "app", description: "Name of the service the program deploys (the etcd key segment)." },
+  { key: "backend.version", type: "string", default: "v1", description: "Version of the backend: change it and run `pulumi up` for a blue-green switchover." },
+  { key: "backend.replicas", type: "integer", default: 2, description: "Backend containers per backend host." },
+  { key: "backend.port", type: "integer", default: 8080, description: "Port the backend listens on inside its container." },
+  { key: "backend.image", type: "string", default: "", description: "Backend image; empty builds the demo service. Any HTTP image works." },
+  { key: "backend.healthPath", type: "string", default: "/healthz", description: "Path the gateways probe for backend health." },
+  { key: "backend.hosts", type: "array", default: [], description: "Host header names routed to the service (it is the default service either way)." },
+  { key: "registrator.ttlSeconds", type: "integer", default: 15, description: "Lease TTL of registrator keys: how long keys outlive a dead registrator." },
+  { key: "switch.gateTimeoutSeconds", type: "integer", default: 120, description: "How long an upstream change waits for every gateway to route to a healthy endpoint before rolling back." },
+  { key: "aws.region", type: "string", target: "aws", description: "AWS region, e.g. eu-west-1 (aws target)." },
+  { key: "aws.operatorCidr", type: "string", target: "aws", description: "CIDR allowed to reach ssh and the etcd proxy, e.g. 203.0.113.7/32. Required on aws; never world-open." },
+  { key: "aws.publicCidr", type: "string", default: "0.0.0.0/0", target: "aws", description: "CIDR allowed to reach the gateway port (aws target)." },
+  { key: "aws.backendHosts", type: "integer", default: 2, target: "aws", description: "Number of backend hosts (aws target)." },
+  { key: "aws.instanceType", type: "string", default: "t3.small", target: "aws", description: "EC2 instance type of every host (aws target)." },
+];

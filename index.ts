@@ -1,0 +1,15 @@
+/**
+ * switchyard: a service-discovery stack (etcd cluster, etcd proxy, gateway, registrator, versioned backends)
+ * whose `pulumi up` after a version change is a zero-downtime blue-green switchover.
+ * Thin on purpose: read and validate the config (before any resource is declared), build, export.
+ */
+import { loadConfig } from "./config/load";
+import { buildStack } from "./components/stack";
+
+const stack = buildStack(loadConfig());
+
+export const etcdEndpoint = stack.etcdEndpoint;
+export const etcdInternalEndpoint = stack.etcdInternalEndpoint;
+export const etcdMembers = stack.etcdMembers;
+export const network = stack.network;
+export const servicesRoot = stack.servicesRoot;

@@ -1,0 +1,98 @@
+/**
+ * Runs the real program (index.ts) under `pulumi.runtime.setMocks` with a given stack config and captures
+ * every resource it declares: type, name, inputs, parent. Each call loads the SDK and the program afresh
+ * (vi.resetModules), so several configurations can run in one test file.
+ */
+import path from "node:path";
+import { vi } from "vitest";
+
+export interface CapturedResource {
+  type: string;
+  name: string;
+  urn: string;
+  inputs: Record<string, any>;
+  parent?: string;
+  provider?: string;
+  dependencies: string[];
+}
+
+export interface ProgramRun {
+  resources: CapturedResource[];
+  outputs: Record<string, unknown>;
+  byType(type: string): CapturedResource[];
+  one(type: string, name: string): CapturedResource;
+}
+
+const ROOT = path.resolve(__dirname, "../..");
+
+export async function runProgram(config: Record<string, string | number | boolean | string[]> = {}, opts: { stack?: string; project?: string; preview?: boolean } = {}): Promise<ProgramRun> {
+  vi.resetModules();
+  const project = opts.project ?? "switchyard";
+  const stack = opts.stack ?? "dev";
+  const pulumi = (await import("@pulumi/pulumi")) as typeof import("@pulumi/pulumi");
+  const resources: CapturedResource[] = [];
+  const allConfig: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) allConfig[`${project}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  pulumi.runtime.setAllConfig(allConfig);
+  const mocks: import("@pulumi/pulumi/runtime/mocks").Mocks = {
+    newResource(args) {
+      const inputs = args.inputs as Record<string, any>;
+      // Outputs a real engine would compute and the program reads back.
+      const state: Record<string, unknown> = { ...inputs };
+      if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`;
+      if (args.type === "docker:index/network:Network") state.ipamConfigs = [{ subnet: "172.30.0.0/16", gateway: "172.30.0.1" }];
+      if (args.type === "docker:index/image:Image") state.repoDigest = `${inputs.imageName}@sha256:${"0".repeat(64)}`;
+      return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+  };
+  // setMocks sets the SDK's feature flags; the capturing monitor then replaces its monitor so that each
+  // request's parent, provider and dependencies are recorded too.
+  await pulumi.runtime.setMocks(mocks, project, stack, opts.preview ?? false);
+  const { MockMonitor } = (await import("@pulumi/pulumi/runtime/mocks")) as any;
+  class CapturingMonitor extends MockMonitor {
+    async registerResource(req: any, cb: any) {
+      const rpc = (await import("@pulumi/pulumi/runtime/rpc")) as any;
+      const inputs = rpc.deserializeProperties(req.getObject());
+      resources.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn: (this as any).newUrn(req.getParent(), req.getType(), req.getName()),
+        inputs,
+        parent: req.getParent() || undefined,
+        provider: req.getProvider() || undefined,
+        dependencies: req.getDependenciesList(),
+      });
+      return super.registerResource(req, cb);
+    }
+  }
+  pulumi.runtime.setMockOptions(new (CapturingMonitor as any)(mocks), project, stack, opts.preview ?? false);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(path.join(ROOT, "index.ts"))) as Record<string, unknown>;
+  } catch (e) {
+    // Keep what was declared before the failure, so tests can assert that nothing was.
+    throw Object.assign(e as Error, { resources });
+  }
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(mod)) {
+    if (k === "default" || k === "__esModule") continue;
+    outputs[k] = await new Promise((resolve) => pulumi.output(v as any).apply((x: unknown) => { resolve(x); return x; }));
+  }
+  // Let registrations that no output depends on finish too.
+  let last = -1;
+  while (last !== resources.length) {
+    last = resources.length;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    resources,
+    outputs,
+    byType: (type) => resources.filter((r) => r.type === type),
+    one(type, name) {
+      const r = resources.find((x) => x.type === type && x.name === name);
+      if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.map((x) => `${x.type} ${x.name}`).join(", ")}`);
+      return r;
+    },
+  };
+}
