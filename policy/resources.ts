@@ -1,0 +1,56 @@
+/**
+ * Resource type tokens and the few input shapes the policies read. The pack matches on type tokens rather
+ * than importing @pulumi/docker and @pulumi/aws, so that its own package.json needs only @pulumi/policy and
+ * @pulumi/pulumi and it loads quickly; the shapes below are the subset of each provider's inputs we use.
+ */
+
+export const TYPES = {
+  container: "docker:index/container:Container",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  builtImage: "docker:index/image:Image",
+  instance: "aws:ec2/instance:Instance",
+  securityGroup: "aws:ec2/securityGroup:SecurityGroup",
+  securityGroupRule: "aws:ec2/securityGroupRule:SecurityGroupRule",
+  securityGroupIngressRule: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+} as const;
+
+export interface ContainerPortInput {
+  internal?: number;
+  external?: number;
+  ip?: string;
+  protocol?: string;
+}
+
+export interface ContainerInputs {
+  name?: string;
+  image?: string;
+  command?: string[];
+  entrypoints?: string[];
+  envs?: string[];
+  ports?: ContainerPortInput[];
+  networkMode?: string;
+  restart?: string;
+  healthcheck?: { tests?: string[] };
+  attach?: boolean;
+  rm?: boolean;
+  labels?: { label?: string; value?: string }[];
+}
+
+/** A resource as a policy sees it, resource or stack validation alike. */
+export interface SeenResource {
+  type: string;
+  name: string;
+  props: Record<string, any>;
+}
+
+/** A short, stable label for messages: the container/image name when set, else the Pulumi resource name. */
+export function describeContainer(name: string, props: ContainerInputs): string {
+  return props.name && props.name !== name ? `container "${props.name}" (resource ${name})` : `container "${name}"`;
+}
+
+/** Interface addresses that mean "every interface of the host" for a published port or a listener. */
+export function isAllInterfaces(ip: string | undefined): boolean {
+  if (ip === undefined || ip === null) return true;
+  const v = ip.trim().replace(/^\[|\]$/g, "");
+  return v === "" || v === "0.0.0.0" || v === "::" || v === "::0" || v === "0:0:0:0:0:0:0:0";
+}
