@@ -1,0 +1,42 @@
+# Shared by scripts/deploy and scripts/destroy: checks the machine, then sets up a local Pulumi backend.
+# Sourced, not executed. Every failure says what to install or set.
+
+fail() { printf 'switchyard: %s\n' "$*" >&2; exit 1; }
+note() { printf 'switchyard: %s\n' "$*"; }
+
+preflight() {
+  command -v node >/dev/null || fail "Node.js is not installed. Install Node.js 20 or newer, then run this again."
+  local major; major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$major" -ge 20 ] || fail "Node.js $(node -v) is too old: switchyard needs Node.js 20 or newer."
+  command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed. Install it (https://www.pulumi.com/docs/install/) and make sure 'pulumi' is on PATH, then run this again."
+  command -v docker >/dev/null || fail "the Docker CLI is not installed. Install Docker Engine (Debian: apt-get install docker.io) and start it."
+  docker info >/dev/null 2>&1 || fail "cannot reach a Docker daemon${DOCKER_HOST:+ at DOCKER_HOST=$DOCKER_HOST}. Start Docker (e.g. 'sudo systemctl start docker' or 'sudo dockerd &'), or set DOCKER_HOST, then run this again."
+}
+
+# A local file backend by default: no Pulumi account needed. PULUMI_BACKEND_URL wins when set.
+local_backend() {
+  local state="${SWITCHYARD_STATE_DIR:-$PWD/.pulumi-state}"
+  if [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+    mkdir -p "$state"
+    export PULUMI_BACKEND_URL="file://$state"
+    note "using the local state backend $PULUMI_BACKEND_URL (set PULUMI_BACKEND_URL to use another)"
+  fi
+  # Secrets in a local stack are encrypted with a passphrase. Unless one is given, a random one is made once
+  # and kept next to the state (readable by you only), so deploy and destroy run without prompting.
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    local file="$state/passphrase"
+    if [ ! -f "$file" ]; then
+      mkdir -p "$state"
+      (umask 077; head -c 32 /dev/urandom | base64 > "$file")
+      note "created a secrets passphrase in $file (keep it: it decrypts this stack's secrets)"
+    fi
+    export PULUMI_CONFIG_PASSPHRASE_FILE="$file"
+  fi
+}
+
+install_deps() {
+  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    note "installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}

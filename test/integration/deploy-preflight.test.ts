@@ -1,0 +1,76 @@
+/**
+ * The deploy and destroy commands cannot run end to end here (no Pulumi CLI), so this checks what they can:
+ * their preflight messages, and — with a stand-in `pulumi` that records its calls — exactly what they would
+ * ask the CLI to do, with which backend and passphrase settings.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(__dirname, "../..");
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "switchyard-deploy-"));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** A bin dir with a recording `pulumi`, and `docker` either real or failing. */
+function binDir(name: string, opts: { pulumi: boolean; dockerWorks: boolean }): string {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.symlinkSync(process.execPath, path.join(dir, "node"));
+  if (opts.pulumi) {
+    fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "pulumi $* | backend=$PULUMI_BACKEND_URL | passfile=$PULUMI_CONFIG_PASSPHRASE_FILE" >> "${dir}/calls"\n`, { mode: 0o755 });
+  }
+  fs.writeFileSync(path.join(dir, "docker"), opts.dockerWorks ? "#!/bin/sh\nexit 0\n" : "#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n", { mode: 0o755 });
+  return dir;
+}
+
+function run(script: string, bin: string, env: Record<string, string> = {}, args: string[] = []) {
+  const r = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp, SWITCHYARD_STATE_DIR: path.join(tmp, "state"), ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  const callsFile = path.join(bin, "calls");
+  return { code: r.status, out: r.stdout + r.stderr, calls: fs.existsSync(callsFile) ? fs.readFileSync(callsFile, "utf8").trim().split("\n") : [] };
+}
+
+describe("scripts/deploy and scripts/destroy", () => {
+  it("stop at once when the Pulumi CLI is missing, saying what to install", () => {
+    const r = run("deploy", binDir("no-pulumi", { pulumi: false, dockerWorks: true }));
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/the Pulumi CLI is not installed\. Install it/);
+  });
+
+  it("stop at once when no Docker daemon answers, naming DOCKER_HOST", () => {
+    const r = run("deploy", binDir("no-docker", { pulumi: true, dockerWorks: false }), { DOCKER_HOST: "tcp://127.0.0.1:1" });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/cannot reach a Docker daemon at DOCKER_HOST=tcp:\/\/127\.0\.0\.1:1\. Start Docker/);
+    expect(r.calls).toEqual([]);
+  });
+
+  it("deploy: local file backend, a private passphrase file, the dev stack, then pulumi up", () => {
+    const bin = binDir("ok", { pulumi: true, dockerWorks: true });
+    const r = run("deploy", bin, {}, ["--yes"]);
+    expect(r.code, r.out).toBe(0);
+    const state = path.join(tmp, "state");
+    const tail = `| backend=file://${state} | passfile=${state}/passphrase`;
+    expect(r.calls).toEqual([`pulumi stack select --create dev ${tail}`, `pulumi up --stack dev --yes ${tail}`]);
+    const mode = fs.statSync(path.join(state, "passphrase")).mode & 0o777;
+    expect(mode).toBe(0o600);
+  });
+
+  it("respects PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE and STACK; destroy targets the same stack", () => {
+    const bin = binDir("custom", { pulumi: true, dockerWorks: true });
+    const env = { PULUMI_BACKEND_URL: "s3://bucket/state", PULUMI_CONFIG_PASSPHRASE: "x", STACK: "staging" };
+    expect(run("deploy", bin, env).code).toBe(0);
+    expect(run("destroy", bin, env, ["--yes"]).code).toBe(0);
+    const calls = fs.readFileSync(path.join(bin, "calls"), "utf8").trim().split("\n");
+    expect(calls).toEqual([
+      "pulumi stack select --create staging | backend=s3://bucket/state | passfile=",
+      "pulumi up --stack staging | backend=s3://bucket/state | passfile=",
+      "pulumi stack select staging | backend=s3://bucket/state | passfile=",
+      "pulumi destroy --stack staging --yes | backend=s3://bucket/state | passfile=",
+    ]);
+  });
+});
