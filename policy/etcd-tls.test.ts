@@ -1,42 +1,56 @@
 import { describe, expect, it } from "vitest";
 import { etcdMember, TLS_FILES } from "./fixtures";
-import { etcdTlsOnRemoteHosts, isRemoteDockerHost } from "./etcd-tls";
+import { etcdTlsAcrossHosts, missingTls, offHostExposure } from "./etcd-tls";
+import { etcdSettings } from "./etcd-settings";
 import { runResourcePolicy } from "./testing";
 
-// Synthetic AWS-target members: deployed over ssh to an EC2 host's Docker daemon, as the AWS target will.
-const REMOTE = "ssh://admin@10.0.1.17";
+// Synthetic AWS-target member: deployed over ssh to an EC2 host's Docker daemon, client and peer ports
+// published on the host's private address so that members on the other hosts can dial them.
+const PRIVATE_IP = "10.0.1.17";
+const awsPorts = [{ internal: 2379, external: 2379, ip: PRIVATE_IP }, { internal: 2380, external: 2380, ip: PRIVATE_IP }];
+const awsMember = (tls = true) => etcdMember({ tls: tls ? TLS_FILES : undefined, ports: awsPorts, dockerHost: `ssh://admin@${PRIVATE_IP}` });
 
-describe("isRemoteDockerHost", () => {
-  it("treats the local socket, npipe and loopback as local; ssh/tcp to another address as remote", () => {
-    for (const h of [undefined, "", "unix:///var/run/docker.sock", "npipe:////./pipe/docker_engine", "tcp://127.0.0.1:2375", "ssh://me@localhost"]) expect(isRemoteDockerHost(h)).toBe(false);
-    for (const h of [REMOTE, "tcp://10.0.0.5:2376", "ssh://ec2-user@ec2-3-4-5-6.compute.amazonaws.com:22"]) expect(isRemoteDockerHost(h)).toBe(true);
+describe("offHostExposure / missingTls", () => {
+  it("sees published non-loopback ports and host networking, not loopback publications", () => {
+    const s = (m: ReturnType<typeof etcdMember>) => etcdSettings(m.props)!;
+    const aws = awsMember();
+    expect(offHostExposure(aws.props, s(aws))).toEqual([`port 2379 published on ${PRIVATE_IP}:2379`, `port 2380 published on ${PRIVATE_IP}:2380`]);
+    const loopback = etcdMember({ ports: [{ internal: 2379, external: 2379, ip: "127.0.0.1" }] });
+    expect(offHostExposure(loopback.props, s(loopback))).toEqual([]);
+    const host = etcdMember({ extra: { networkMode: "host" } });
+    expect(offHostExposure(host.props, s(host))).toEqual(["host network, listening on 0.0.0.0"]);
+  });
+
+  it("finds nothing missing in memberFlags' TLS output", () => {
+    expect(missingTls(etcdSettings(awsMember().props)!)).toEqual([]);
   });
 });
 
-describe("etcd-tls-on-remote-hosts", () => {
-  it("passes a TLS member on a remote host", async () => {
-    expect((await runResourcePolicy(etcdTlsOnRemoteHosts, etcdMember({ tls: TLS_FILES, dockerHost: REMOTE }))).violations).toEqual([]);
+describe("etcd-tls-across-hosts", () => {
+  it("passes a TLS member reachable from other hosts", async () => {
+    expect((await runResourcePolicy(etcdTlsAcrossHosts, awsMember())).violations).toEqual([]);
   });
 
-  it("rejects a plain-http member on a remote host, listing what is missing and how to fix it", async () => {
-    const { violations } = await runResourcePolicy(etcdTlsOnRemoteHosts, etcdMember({ dockerHost: REMOTE }));
+  it("rejects a plain-http member reachable from other hosts, listing what is missing and how to fix it", async () => {
+    const { violations } = await runResourcePolicy(etcdTlsAcrossHosts, awsMember(false));
     expect(violations).toHaveLength(1);
-    expect(violations[0]).toContain(`etcd container "sy-etcd-0" (resource etcd-0) runs on the remote Docker host ${REMOTE} without TLS:`);
+    expect(violations[0]).toContain(`etcd container "sy-etcd-0" (resource etcd-0) is reachable from outside its Docker host (port 2379 published on ${PRIVATE_IP}:2379; port 2380 published on ${PRIVATE_IP}:2380) without TLS:`);
     expect(violations[0]).toContain("--listen-client-urls uses http://0.0.0.0:2379");
     expect(violations[0]).toContain("--initial-cluster has non-https peers (etcd-0, etcd-1, etcd-2)");
-    expect(violations[0]).toContain("--client-cert-auth");
+    expect(violations[0]).toContain("--cert-file; --key-file; --trusted-ca-file");
     expect(violations[0]).toContain("Fix: give the member a certificate");
   });
 
   it("rejects https without client-certificate authentication", async () => {
-    const m = etcdMember({ tls: TLS_FILES, dockerHost: REMOTE });
+    const m = awsMember();
     m.props.command = (m.props.command as string[]).filter((f) => f !== "--client-cert-auth" && f !== "--peer-client-cert-auth");
-    const { violations } = await runResourcePolicy(etcdTlsOnRemoteHosts, m);
+    const { violations } = await runResourcePolicy(etcdTlsAcrossHosts, m);
     expect(violations).toEqual([expect.stringMatching(/without TLS: --client-cert-auth; --peer-client-cert-auth\./)]);
   });
 
-  it("does not apply on the local Docker daemon or to non-members", async () => {
-    expect((await runResourcePolicy(etcdTlsOnRemoteHosts, etcdMember())).notApplicable).toMatch(/local Docker daemon/);
-    expect((await runResourcePolicy(etcdTlsOnRemoteHosts, etcdMember({ dockerHost: "unix:///var/run/docker.sock" }))).notApplicable).toMatch(/local/);
+  it("does not apply to members reachable only inside their Docker host (the docker target), nor to non-members", async () => {
+    expect((await runResourcePolicy(etcdTlsAcrossHosts, etcdMember())).notApplicable).toMatch(/only inside its Docker host/);
+    expect((await runResourcePolicy(etcdTlsAcrossHosts, etcdMember({ dockerHost: "ssh://admin@10.0.0.9" }))).notApplicable).toMatch(/only inside/);
+    expect((await runResourcePolicy(etcdTlsAcrossHosts, { type: "docker:index/container:Container", props: { image: "nginx:1.25" } })).notApplicable).toMatch(/not an etcd member/);
   });
 });

@@ -1,25 +1,31 @@
 /**
- * etcd TLS where etcd leaves the machine. The detectable rule: an etcd member container deployed through a
- * Docker provider whose `host` is a remote daemon (ssh://, tcp://, http(s):// to anything but loopback) —
- * which is how the AWS target deploys to its EC2 hosts — must run TLS on both planes: https client and peer
- * URLs, server certificates, and client-certificate authentication for clients and peers (what
- * components/etcd/flags.ts `memberFlags` emits with its `tls` option). Members on the local daemon (the
- * docker target) talk over one bridge network of one machine and are not required to.
+ * etcd TLS where etcd traffic leaves its Docker host. The detectable rule: an etcd member that is reachable
+ * from outside its host — its client or peer port published on a non-loopback address, or host networking
+ * with a non-loopback listener — must run TLS on both planes: https client and peer URLs, server
+ * certificates, and client-certificate authentication for clients and peers (what components/etcd/flags.ts
+ * `memberFlags` emits with its `tls` option). That is exactly the AWS target, whose members dial each other
+ * across EC2 hosts at private addresses and published ports. Members of the docker target publish nothing
+ * (they talk over one bridge network of one machine, local or DOCKER_HOST) and are not required to.
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { etcdSettings, initialCluster, urlList, type EtcdSettings } from "./etcd-settings";
-import { TYPES, describeContainer, type ContainerInputs } from "./resources";
+import { etcdListenHosts, etcdListenPorts, etcdSettings, initialCluster, urlList, type EtcdSettings } from "./etcd-settings";
+import { TYPES, describeContainer, isAllInterfaces, type ContainerInputs, type ContainerPortInput } from "./resources";
 
-const LOOPBACK = /^(localhost|127(?:\.\d+){3}|\[?::1\]?)$/i;
+const LOOPBACK = /^(localhost|127(?:\.\d+){3}|::1)$/i;
 
-/** Whether a docker provider `host` setting points at another machine. undefined/unix/npipe are local. */
-export function isRemoteDockerHost(host: unknown): boolean {
-  if (typeof host !== "string" || host.trim() === "") return false;
-  const m = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?(\[[^\]]*\]|[^:/]*)/i.exec(host.trim());
-  if (!m) return false;
-  const scheme = m[1].toLowerCase();
-  if (scheme === "unix" || scheme === "npipe") return false;
-  return !LOOPBACK.test(m[2]);
+/** Addresses on which the member can be reached from outside its Docker host ([] when it cannot). */
+export function offHostExposure(props: ContainerInputs, settings: EtcdSettings): string[] {
+  const ports = etcdListenPorts(settings);
+  const entries: ContainerPortInput[] = Array.isArray(props.ports) ? props.ports : [];
+  const published = entries
+    .filter((p) => p.internal !== undefined && ports.has(Number(p.internal)))
+    .map((p) => ({ ip: isAllInterfaces(p.ip) ? "0.0.0.0" : String(p.ip).replace(/^\[|\]$/g, ""), p }))
+    .filter(({ ip }) => !LOOPBACK.test(ip))
+    .map(({ ip, p }) => `port ${p.internal} published on ${ip}:${p.external ?? "(random)"}`);
+  const hostNetwork = props.networkMode === "host"
+    ? etcdListenHosts(settings).filter((h) => !LOOPBACK.test(h)).map((h) => `host network, listening on ${h}`)
+    : [];
+  return [...new Set([...published, ...hostNetwork])];
 }
 
 const URL_KEYS = ["listen-client-urls", "advertise-client-urls", "listen-peer-urls", "initial-advertise-peer-urls"];
@@ -44,21 +50,22 @@ export function missingTls(s: EtcdSettings): string[] {
   return missing;
 }
 
-export const etcdTlsOnRemoteHosts: ResourceValidationPolicy = {
-  name: "etcd-tls-on-remote-hosts",
-  description: "etcd members on a remote Docker host (the AWS target) use TLS with client-certificate authentication for clients and peers.",
+export const etcdTlsAcrossHosts: ResourceValidationPolicy = {
+  name: "etcd-tls-across-hosts",
+  description: "etcd members reachable from outside their Docker host (the AWS target) use TLS with client-certificate authentication for clients and peers.",
   enforcementLevel: "mandatory",
   severity: "high",
   validateResource: (args, reportViolation) => {
     if (args.type !== TYPES.container) return args.notApplicable("only docker containers are checked");
-    const settings = etcdSettings(args.props as ContainerInputs);
+    const props = args.props as ContainerInputs;
+    const settings = etcdSettings(props);
     if (settings?.role !== "member") return args.notApplicable("not an etcd member container");
-    const host = args.provider?.props?.host;
-    if (!isRemoteDockerHost(host)) return args.notApplicable("etcd member on the local Docker daemon");
+    const exposure = offHostExposure(props, settings);
+    if (exposure.length === 0) return args.notApplicable("etcd member reachable only inside its Docker host");
     const missing = missingTls(settings);
     if (missing.length === 0) return;
     reportViolation(
-      `etcd ${describeContainer(args.name, args.props as ContainerInputs)} runs on the remote Docker host ${String(host)} without TLS: ${missing.join("; ")}. ` +
+      `etcd ${describeContainer(args.name, props)} is reachable from outside its Docker host (${exposure.join("; ")}) without TLS: ${missing.join("; ")}. ` +
         `Registry traffic between hosts would be readable and writable by anyone on the network path. ` +
         `Fix: give the member a certificate (e.g. from @pulumi/tls) and build its flags with memberFlags({ ..., tls: { certFile, keyFile, caFile } }), ` +
         `which sets https URLs, --cert-file/--key-file/--trusted-ca-file, --client-cert-auth and the peer equivalents.`,

@@ -6,14 +6,14 @@ import type { Policies } from "@pulumi/policy";
 import { containerHealthcheck, containerRestartPolicy } from "./containers";
 import { ec2Imdsv2Required, ec2RootVolumeEncrypted } from "./ec2";
 import { etcdClusterComplete, etcdMemberCount, etcdSingleMember } from "./etcd-cluster";
-import { etcdTlsOnRemoteHosts } from "./etcd-tls";
+import { etcdTlsAcrossHosts } from "./etcd-tls";
 import { etcdPortsNotPublic, sshNotOpenToWorld } from "./exposure";
 import { imagesPinned } from "./images";
 
 export { containerHealthcheck, containerRestartPolicy } from "./containers";
 export { ec2Imdsv2Required, ec2RootVolumeEncrypted } from "./ec2";
 export { etcdClusterComplete, etcdMemberCount, etcdSingleMember } from "./etcd-cluster";
-export { etcdTlsOnRemoteHosts } from "./etcd-tls";
+export { etcdTlsAcrossHosts } from "./etcd-tls";
 export { etcdPortsNotPublic, sshNotOpenToWorld } from "./exposure";
 export { imagesPinned } from "./images";
 
@@ -28,5 +28,5 @@ export const policies: Policies = [
   ec2RootVolumeEncrypted,
   containerRestartPolicy,
   containerHealthcheck,
-  etcdTlsOnRemoteHosts,
+  etcdTlsAcrossHosts,
 ];
