@@ -13,6 +13,19 @@
  *   etcd coming back, so the backoff is capped at `watchBackoffMaxMs`.
  * - gRPC keepalive pings detect a dead TCP path (a killed proxy, a dropped host) in seconds instead of the
  *   kernel's minutes.
+ *
+ * etcd3 issues checked (github.com/microsoft/etcd3) and how they bear on us:
+ * - #133 "Default deadline for grpc calls": fixed in 1.0.2 by `defaultCallOptions`, which we use above.
+ * - #111 deadline for the auth token call: `auth.callOptions` gets the same deadline (an auth call against a
+ *   quorum-less cluster would otherwise hang the first request forever).
+ * - #114 / #78 a watch re-created after a reconnect could be cancelled by the server (permission denied) while
+ *   the client kept waiting silently; 1.x now emits 'error'. Waiters here (lib/etcd/gate.ts) never rely on the
+ *   watch alone: the watch only wakes them early, a periodic re-list (level-triggered) decides.
+ * - #31 watch resumed from a revision ahead of a wiped store: fixed upstream (resume from min(db, seen)).
+ * - #110 / #57 lease "lost" only detected after 2 x TTL when the keepalive stream stays ESTABLISHED on a dead
+ *   path: gRPC keepalive pings (above) break such a stream within keepaliveMs + timeout, which makes the
+ *   keepalive fail and the lease re-grant path run; agents re-put their keys on 'lost'.
+ * - Timeouts say "deadline exceeded", not why: `diagnoseEtcd` probes the members to say "quorum lost: 1 of 3".
  */
 import type { Etcd3, IOptions } from "etcd3";
 
@@ -151,5 +164,150 @@ export async function etcdCall<T>(c: EtcdConnection, what: string, fn: () => Pro
     return await fn();
   } catch (err) {
     throw explainEtcdError(err, c, what);
+  }
+}
+
+/** One member as seen by `diagnoseEtcd`. */
+export interface MemberProbe {
+  name: string;
+  url: string;
+  reachable: boolean;
+  /** The member's own view of the leader (member id), when reachable; "0" means it knows no leader. */
+  leader?: string;
+  error?: string;
+}
+
+export interface EtcdDiagnosis {
+  /** One line an operator can act on, e.g. "etcd quorum lost: 1 of 3 members reachable (...)". */
+  summary: string;
+  members: MemberProbe[];
+  reachable: number;
+  total: number;
+  /** True when a majority answered and at least one of them knows a leader; undefined when unknown. */
+  quorum?: boolean;
+}
+
+/**
+ * Finds out why calls time out or fail: asks the configured endpoint for the member list (served by any live
+ * member without quorum in etcd 3.4, so it answers even when writes hang), then probes every member's client
+ * URL with a short deadline (`status`, also served locally). Never throws; bounded by about 2 x probeTimeoutMs.
+ *
+ * Caveat: members advertise the URLs *they* were given (container names on the docker target), which may not
+ * be dialable from where this runs; the summary says so instead of claiming the members are down.
+ */
+export async function diagnoseEtcd(c: EtcdConnection, opts: { probeTimeoutMs?: number } = {}): Promise<EtcdDiagnosis> {
+  const probeTimeout = opts.probeTimeoutMs ?? 1000;
+  const where = c.endpoints.join(",");
+  const probeConn = (endpoints: string[]): EtcdConnection => ({ ...c, endpoints, callTimeoutMs: probeTimeout, dialTimeoutMs: probeTimeout });
+  let listed: { name: string; url: string }[];
+  const front = connectEtcd(probeConn(c.endpoints));
+  try {
+    const res = await front.cluster.memberList({}, { deadline: Date.now() + probeTimeout });
+    listed = res.members.map((m) => ({ name: m.name || m.ID, url: m.clientURLs?.[0] ?? "" }));
+  } catch (err) {
+    const detail = String((err as Error)?.message ?? err).split("\n")[0];
+    return { summary: `etcd unreachable: no member answered at ${where} (${detail})`, members: [], reachable: 0, total: 0, quorum: undefined };
+  } finally {
+    front.close();
+  }
+  const members = await Promise.all(
+    listed.map(async (m): Promise<MemberProbe> => {
+      if (!m.url) return { ...m, reachable: false, error: "member has not started (no client URL)" };
+      let client: Etcd3 | undefined;
+      try {
+        client = connectEtcd(probeConn([m.url]));
+        const st = await client.maintenance.status({ deadline: Date.now() + probeTimeout });
+        return { ...m, reachable: true, leader: String(st.leader) };
+      } catch (err) {
+        return { ...m, reachable: false, error: String((err as Error)?.message ?? err).split("\n")[0] };
+      } finally {
+        client?.close();
+      }
+    }),
+  );
+  return { ...summarizeProbes(members, where), members };
+}
+
+/** Pure: turns member probes into the operator's one-line summary (exported for unit tests). */
+export function summarizeProbes(members: MemberProbe[], where: string): Omit<EtcdDiagnosis, "members"> {
+  const total = members.length;
+  const up = members.filter((m) => m.reachable);
+  const reachable = up.length;
+  const majority = Math.floor(total / 2) + 1;
+  const detail = members.map((m) => `${m.name} ${m.url || "-"}: ${m.reachable ? "up" : `down (${m.error ?? "no answer"})`}`).join("; ");
+  if (reachable === 0) {
+    return {
+      summary: `etcd members not reachable from here: the member list answered through ${where}, so at least 1 of ${total} members is up, but none of their advertised client URLs answered (${detail})`,
+      reachable, total, quorum: undefined,
+    };
+  }
+  if (reachable < majority) {
+    return { summary: `etcd quorum lost: ${reachable} of ${total} members reachable, ${majority} needed (${detail})`, reachable, total, quorum: false };
+  }
+  const leaderless = up.every((m) => !m.leader || m.leader === "0");
+  if (leaderless) {
+    // A majority is up, so an election will most likely settle this: unknown, not lost.
+    return { summary: `etcd has no leader: ${reachable} of ${total} members reachable but none knows a leader (election in progress?) (${detail})`, reachable, total, quorum: undefined };
+  }
+  return { summary: `etcd members healthy: ${reachable} of ${total} reachable with a leader (${detail}); the failure is likely transient or a slow disk`, reachable, total, quorum: true };
+}
+
+/**
+ * Like `explainEtcdError`, but for timeouts and unreachable endpoints it probes the members (`diagnoseEtcd`)
+ * and leads with what it found, e.g. "etcd quorum lost: 1 of 3 members reachable, 2 needed (...)".
+ */
+export async function explainEtcdErrorDiagnosed(err: unknown, c: EtcdConnection, what: string): Promise<EtcdOperationError> {
+  const explained = explainEtcdError(err, c, what);
+  if (explained.kind !== "timeout" && explained.kind !== "unreachable") return explained;
+  const diagnosis = await diagnoseEtcd(c, { probeTimeoutMs: Math.min(1000, c.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) });
+  return new EtcdOperationError(`${diagnosis.summary}. ${explained.message}`, explained.kind, err);
+}
+
+/** `etcdCall` with a diagnosis of timeouts (adds at most about two probe deadlines to a failure). */
+export async function etcdCallDiagnosed<T>(c: EtcdConnection, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw await explainEtcdErrorDiagnosed(err, c, what);
+  }
+}
+
+/** Thrown inside `etcdCallResilient` to ask its retry policy for another attempt. */
+class TransientEtcdError extends Error {
+  constructor(readonly explained: EtcdOperationError) {
+    super(explained.message);
+  }
+}
+
+/**
+ * For idempotent or compare-guarded calls (the provider's transactions): a timeout while a majority of members
+ * is up (a leader election after one member died: etcd 3.4 holds proposals made without a leader until its own
+ * request timeout) is retried, up to `maxAttempts` in all; a timeout with quorum lost, or no member answering
+ * at all, fails at once with the diagnosis. Bounded: at most maxAttempts x (callTimeoutMs + 2 probe deadlines).
+ * Retrying is safe only when a repeated call cannot do harm, e.g. a txn whose compare fails the second time.
+ */
+export async function etcdCallResilient<T>(c: EtcdConnection, what: string, fn: () => Promise<T>, opts: { maxAttempts?: number } = {}): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cockatiel = require("cockatiel") as typeof import("cockatiel");
+  const policy = cockatiel.retry(cockatiel.handleWhen((e) => e instanceof TransientEtcdError), {
+    maxAttempts: Math.max(0, (opts.maxAttempts ?? 3) - 1),
+    backoff: new cockatiel.ConstantBackoff(200),
+  });
+  try {
+    return await policy.execute(async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        const explained = explainEtcdError(err, c, what);
+        if (explained.kind !== "timeout" && explained.kind !== "unreachable") throw explained;
+        const diagnosis = await diagnoseEtcd(c, { probeTimeoutMs: Math.min(1000, c.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) });
+        const withDiagnosis = new EtcdOperationError(`${diagnosis.summary}. ${explained.message}`, explained.kind, err);
+        if (diagnosis.quorum === false || diagnosis.total === 0) throw withDiagnosis;
+        throw new TransientEtcdError(withDiagnosis);
+      }
+    });
+  } catch (err) {
+    if (err instanceof TransientEtcdError) throw err.explained;
+    throw err;
   }
 }

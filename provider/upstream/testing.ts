@@ -1,0 +1,100 @@
+/**
+ * Test support: declares one Upstream under `pulumi.runtime.setMocks` and returns the `__provider` text the
+ * engine would receive. Shared by the unit serialization test and the integration test that runs the text
+ * against a real etcd.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export async function captureProviderText(): Promise<string> {
+  let resolveText: (t: string) => void = () => undefined;
+  const text = new Promise<string>((r) => (resolveText = r));
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        if (typeof args.inputs.__provider === "string") resolveText(args.inputs.__provider);
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    "switchyard",
+    "test",
+    false,
+  );
+  const { Upstream } = await import("./index");
+  new Upstream("serialize-probe", {
+    service: "app",
+    endpoint: "probe",
+    value: "127.0.0.1:8080",
+    connection: { endpoints: ["http://127.0.0.1:2379"], auth: { username: "u", password: "p" } },
+  });
+  return Promise.race([
+    text,
+    new Promise<string>((_, reject) => setTimeout(() => reject(new Error("no __provider input seen within 30 s")), 30_000)),
+  ]);
+}
+
+/**
+ * The gateway side of the status protocol, simulated and driven by a test: it reconciles like a real gateway
+ * agent (lists <root>/services/, "applies" the revision, writes its lease-bound status), but the test decides
+ * what it reports: "ack" (apply and report every endpoint healthy), "unhealthy" (apply, report every endpoint
+ * unhealthy with `reason`) or "frozen" (stop applying: the status stays as it was).
+ */
+export type SimMode = "ack" | "unhealthy" | "frozen";
+
+export interface SimGateway {
+  mode: SimMode;
+  reason: string;
+  /** The last status written. */
+  last(): import("../../lib/etcd/status").GatewayStatus | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startSimGateway(
+  client: import("etcd3").Etcd3,
+  root: string,
+  id: string,
+  opts: { mode?: SimMode; intervalMs?: number; leaseTtlS?: number } = {},
+): Promise<SimGateway> {
+  const keys = await import("../../lib/etcd/keys");
+  const lease = client.lease(opts.leaseTtlS ?? 10, { autoKeepAlive: true });
+  await lease.grant();
+  let last: import("../../lib/etcd/status").GatewayStatus | undefined;
+  let busy = false;
+  let stopped = false;
+  const sim: SimGateway = {
+    mode: opts.mode ?? "ack",
+    reason: "GET / -> 500",
+    last: () => last,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      while (busy) await new Promise((r) => setTimeout(r, 10));
+      await lease.revoke().catch(() => undefined);
+    },
+  };
+  const reconcile = async () => {
+    if (busy || stopped || sim.mode === "frozen") return;
+    busy = true;
+    try {
+      const res = await client.getAll().prefix(keys.servicesPrefix(root)).exec();
+      const endpoints: import("../../lib/etcd/status").GatewayStatus["endpoints"] = {};
+      for (const kv of res.kvs) {
+        const k = keys.parseKey(root, kv.key.toString());
+        if (k.kind !== "upstream") continue;
+        const v = keys.parseUpstreamValue(kv.value.toString());
+        if ("problem" in v) continue;
+        endpoints[keys.endpointId(k.service, k.endpoint)] =
+          sim.mode === "ack" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
+      }
+      last = { protocol: 1, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
+      if (!stopped) await lease.put(keys.gatewayStatusKey(root, id)).value(JSON.stringify(last));
+    } catch {
+      /* next tick retries, as an agent would */
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void reconcile(), opts.intervalMs ?? 50);
+  await reconcile();
+  return sim;
+}

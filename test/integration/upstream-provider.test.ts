@@ -1,0 +1,180 @@
+/**
+ * The Upstream provider, as Pulumi runs it: the `__provider` text captured under mocks, loaded the way the
+ * dynamic-provider host loads it, driven through check/create/read/update/delete against a real 3-member etcd
+ * behind the real proxy. Gate disabled here (see upstream-gate.test.ts for the gate).
+ */
+import type { Etcd3 } from "etcd3";
+import type * as pulumi from "@pulumi/pulumi";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
+import { loadSerializedProvider } from "../../provider/upstream/host";
+import { captureProviderText } from "../../provider/upstream/testing";
+import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
+
+let cluster: TestCluster;
+let admin: Etcd3;
+let provider: pulumi.dynamic.ResourceProvider;
+let n = 0;
+
+beforeAll(async () => {
+  const [c, text] = await Promise.all([startEtcdCluster({ size: 3 }), captureProviderText()]);
+  cluster = c;
+  provider = loadSerializedProvider(text);
+  admin = connectEtcd(cluster.connection());
+});
+
+afterAll(async () => {
+  admin?.close();
+  await cluster?.stop();
+});
+
+/** Fresh root per test, so tests never see each other's keys. */
+function root() {
+  return `/sy-test-upstream-${process.pid}-${++n}`;
+}
+
+async function checked(news: Record<string, unknown>, connection: EtcdConnection = cluster.connection()) {
+  const res = await provider.check!({}, { connection, gate: { enabled: false }, ...news });
+  expect(res.failures ?? []).toEqual([]);
+  return res.inputs;
+}
+
+describe("Upstream provider against a real etcd (serialized text)", () => {
+  it("create, read, update, read, delete round trip; deleting a missing key succeeds", async () => {
+    const r = root();
+    const ins = await checked({ root: r, service: "app", endpoint: "v1-0", value: "127.0.0.1:8081" });
+    const key = `${r}/services/app/upstream/v1-0`;
+
+    const created = await provider.create(ins);
+    expect(created.id).toBe(key);
+    const kv = (await admin.get(key).exec()).kvs[0];
+    expect(kv.value.toString()).toBe("127.0.0.1:8081");
+    expect(created.outs.revision).toBe(Number(kv.mod_revision));
+    expect(created.outs.addr).toBe("127.0.0.1:8081");
+
+    const read1 = await provider.read!(created.id, created.outs);
+    expect(read1.id).toBe(key);
+    expect(read1.props!.value).toBe("127.0.0.1:8081");
+
+    const json = JSON.stringify({ addr: "127.0.0.1:8082", version: "v1", source: "pulumi" });
+    const news = await checked({ root: r, service: "app", endpoint: "v1-0", value: json });
+    const diff = await provider.diff!(key, created.outs, news);
+    expect(diff).toMatchObject({ changes: true, replaces: [] });
+    const updated = await provider.update!(key, created.outs, news);
+    expect(await admin.get(key).string()).toBe(json);
+    expect(updated.outs.addr).toBe("127.0.0.1:8082");
+    expect(updated.outs.revision).toBeGreaterThan(created.outs.revision);
+
+    const read2 = await provider.read!(key, updated.outs);
+    expect(read2.props!.value).toBe(json);
+
+    await provider.delete!(key, updated.outs);
+    expect(await admin.get(key).string()).toBeNull();
+    await expect(provider.delete!(key, updated.outs)).resolves.toBeUndefined();
+  });
+
+  it("diff: another endpoint name replaces, equal inputs change nothing", async () => {
+    const ins = await checked({ root: "/x", service: "app", endpoint: "a", value: "127.0.0.1:1" });
+    const outs = { ...ins, addr: "127.0.0.1:1", revision: 5 };
+    expect(await provider.diff!("k", outs, ins)).toMatchObject({ changes: false, replaces: [] });
+    const moved = await checked({ root: "/x", service: "app", endpoint: "b", value: "127.0.0.1:1" });
+    const d = await provider.diff!("k", outs, moved);
+    expect(d.changes).toBe(true);
+    expect(d.replaces).toContain("endpoint");
+  });
+
+  it("create fails on a key someone else wrote, says what is there and how to adopt; adopt: true takes it over", async () => {
+    const r = root();
+    const key = `${r}/services/app/upstream/py2`;
+    const foreign = JSON.stringify({ addr: "10.0.0.5:49161", source: "registrator@backend-1" });
+    await admin.put(key).value(foreign);
+    const ins = await checked({ root: r, service: "app", endpoint: "py2", value: "127.0.0.1:9000" });
+    const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/already exists/);
+    expect(err?.message).toContain("registrator@backend-1");
+    expect(err?.message).toContain("10.0.0.5:49161");
+    expect(err?.message).toMatch(/adopt: true/);
+    expect(await admin.get(key).string()).toBe(foreign);
+
+    const adopted = await provider.create(await checked({ root: r, service: "app", endpoint: "py2", value: "127.0.0.1:9000", adopt: true }));
+    expect(adopted.id).toBe(key);
+    expect(await admin.get(key).string()).toBe("127.0.0.1:9000");
+  });
+
+  it("create adopts silently when the key already holds exactly our value (a retried create)", async () => {
+    const r = root();
+    const key = `${r}/services/app/upstream/same`;
+    await admin.put(key).value("127.0.0.1:9001");
+    const before = Number((await admin.get(key).exec()).kvs[0].mod_revision);
+    const created = await provider.create(await checked({ root: r, service: "app", endpoint: "same", value: "127.0.0.1:9001" }));
+    expect(created.outs.revision).toBe(before);
+  });
+
+  it("delete refuses a value that is no longer ours and leaves it alone", async () => {
+    const r = root();
+    const created = await provider.create(await checked({ root: r, service: "app", endpoint: "e1", value: "127.0.0.1:9002" }));
+    await admin.put(created.id).value("127.0.0.1:7777");
+    await expect(provider.delete!(created.id, created.outs)).rejects.toThrow(/refusing to delete .*127\.0\.0\.1:7777/);
+    expect(await admin.get(created.id).string()).toBe("127.0.0.1:7777");
+  });
+
+  it("update refuses to overwrite a value changed by hand since the last deploy", async () => {
+    const r = root();
+    const created = await provider.create(await checked({ root: r, service: "app", endpoint: "e2", value: "127.0.0.1:9003" }));
+    await admin.put(created.id).value("127.0.0.1:7778");
+    const news = await checked({ root: r, service: "app", endpoint: "e2", value: "127.0.0.1:9004" });
+    await expect(provider.update!(created.id, created.outs, news)).rejects.toThrow(/changed outside Pulumi.*pulumi refresh/);
+    expect(await admin.get(created.id).string()).toBe("127.0.0.1:7778");
+  });
+
+  it("refresh (read) reports drift after a hand put, and deletion after a hand delete", async () => {
+    const r = root();
+    const created = await provider.create(await checked({ root: r, service: "app", endpoint: "drift", value: "127.0.0.1:9005" }));
+    await admin.put(created.id).value("127.0.0.1:9999");
+    const drifted = await provider.read!(created.id, created.outs);
+    expect(drifted.id).toBe(created.id);
+    expect(drifted.props!.value).toBe("127.0.0.1:9999");
+    expect(drifted.props!.addr).toBe("127.0.0.1:9999");
+    expect(drifted.props!.revision).toBeGreaterThan(created.outs.revision);
+    // The next `up` sees the drift as a change back to the program's value.
+    const back = await provider.diff!(created.id, drifted.props, await checked({ root: r, service: "app", endpoint: "drift", value: "127.0.0.1:9005" }));
+    expect(back.changes).toBe(true);
+
+    await admin.delete().key(created.id);
+    const gone = await provider.read!(created.id, drifted.props);
+    expect(gone.id).toBe("");
+  });
+
+  it("create succeeds with one member down", async () => {
+    await cluster.kill(1);
+    try {
+      const r = root();
+      const created = await provider.create(await checked({ root: r, service: "app", endpoint: "m1", value: "127.0.0.1:9006" }));
+      expect(await admin.get(created.id).string()).toBe("127.0.0.1:9006");
+    } finally {
+      await cluster.restart(1);
+    }
+  });
+
+  it("create with quorum lost fails within the deadline with a clear message and leaves no key", async () => {
+    const r = root();
+    const key = `${r}/services/app/upstream/q`;
+    const connection = cluster.connection({ callTimeoutMs: 1500, dialTimeoutMs: 1500 });
+    const ins = await checked({ root: r, service: "app", endpoint: "q", value: "127.0.0.1:9007" }, connection);
+    await cluster.kill(0);
+    await cluster.kill(1);
+    try {
+      const started = Date.now();
+      const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+      const took = Date.now() - started;
+      expect(err?.message).toMatch(/etcd quorum lost: 1 of 3 members reachable/);
+      expect(err?.message).toContain(`create ${key}`);
+      // Call deadline (1.5 s) plus the diagnosis probes (about 2 x 1 s), with slack for a loaded machine.
+      expect(took).toBeLessThan(6000);
+    } finally {
+      await cluster.restart(0);
+      await cluster.restart(1);
+    }
+    expect(await admin.get(key).string()).toBeNull();
+  });
+});
