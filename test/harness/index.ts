@@ -64,12 +64,14 @@ export async function up(program: Program | string, opts: StackOptions): Promise
   // "continue on error" for independent resources, and the failure is reported once everything settled.
   let outputs: Record<string, unknown> = {};
   let programError: Error | undefined;
+  const trap = trapRejections();
   try {
     outputs = ((await pulumi.runtime.runInPulumiStack(async () => runProgram(program))) ?? {}) as Record<string, unknown>;
   } catch (e) {
     programError = e as Error;
   }
   await waitForRPCs().catch((e: Error) => (programError ??= e));
+  programError ??= (await trap.restore())[0];
 
   if (deployment.errors.length || programError) {
     saveState(opts.stateFile, deployment.snapshot());
@@ -105,13 +107,43 @@ function configureRuntime(deployment: Deployment, project: string, stack: string
   setAllConfig(config, secret);
 }
 
-/** A function runs as is; a file is loaded fresh each time (its top level is the program, as with the CLI). */
+/**
+ * A function runs as is; a file is loaded in a fresh tsx namespace each run, so its top level (the program,
+ * as with the CLI) runs again instead of coming from the module cache.
+ */
+let namespaceSeq = 0;
 async function runProgram(program: Program | string): Promise<unknown> {
   if (typeof program === "function") return program();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { require: tsxRequire } = require("tsx/cjs/api") as { require(id: string, from: string): any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const exported = tsxRequire(path.resolve(program), __filename);
+  const { register } = require("tsx/cjs/api") as { register(o: { namespace: string }): { require(id: string, from: string): any } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const exported = register({ namespace: `harness-${process.pid}-${++namespaceSeq}` }).require(path.resolve(program), __filename);
   // `export = async () => {...}` programs return their outputs; others export them.
   const value = typeof exported === "function" ? await exported() : typeof exported?.default === "function" ? await exported.default() : exported;
   return Object.fromEntries(Object.entries((value ?? {}) as object).filter(([k]) => k !== "__esModule" && k !== "default"));
+}
+
+/**
+ * Pulumi's language host installs process handlers that report a failed resource's rejected promises and
+ * fail the run; the harness does the same for the duration of a run (a test runner would otherwise count
+ * them as unhandled errors). Registration failures are already recorded by the deployment; anything else
+ * is a program error.
+ */
+function trapRejections(): { restore(): Promise<Error[]> } {
+  const saved = process.listeners("unhandledRejection");
+  const other: Error[] = [];
+  process.removeAllListeners("unhandledRejection");
+  const trap = (reason: unknown) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    if (!/^failed to register new resource /.test(err.message)) other.push(err);
+  };
+  process.on("unhandledRejection", trap);
+  return {
+    async restore() {
+      // Rejections are reported after the microtask queue drains: let them arrive before handing back.
+      await new Promise((r) => setTimeout(r, 10));
+      process.off("unhandledRejection", trap);
+      for (const l of saved) process.on("unhandledRejection", l);
+      return other;
+    },
+  };
 }
