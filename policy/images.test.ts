@@ -45,6 +45,13 @@ describe("images-pinned", () => {
     expect(violations).toEqual([expect.stringContaining('The container "x" has no image. Fix: set image to a pinned reference')]);
   });
 
+  it("defers an image computed from another resource (unknown during preview) to the update", async () => {
+    const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // @pulumi/policy's sentinel for an unknown string
+    const { violations, notApplicable } = await runResourcePolicy(imagesPinned, container({ image: UNKNOWN_STRING }));
+    expect(violations).toEqual([]);
+    expect(notApplicable).toMatch(/computed from another resource/);
+  });
+
   it("is not applicable to other resources", async () => {
     expect((await runResourcePolicy(imagesPinned, { type: "docker:index/network:Network", props: {} })).notApplicable).toBeDefined();
   });

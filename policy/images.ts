@@ -4,7 +4,7 @@
  * `imageName` of an image the program builds (those carry a content-hash tag, so they pass).
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { TYPES } from "./resources";
+import { TYPES, isUnknownDuringPreview } from "./resources";
 
 export interface ImageRef {
   /** Repository with registry and path, without tag or digest. */
@@ -49,7 +49,15 @@ export const imagesPinned: ResourceValidationPolicy = {
   validateResource: (args, reportViolation) => {
     const f = FIELDS[args.type];
     if (!f) return args.notApplicable("only docker containers, remote images and built images carry image references");
-    const ref = args.props[f.field];
+    let ref: unknown;
+    try {
+      ref = args.props[f.field];
+    } catch (e) {
+      // A container's image is usually another resource's output (a RemoteImage's imageId, a built image's
+      // digest): unknown during preview, checked on that resource now and on this one during the update.
+      if (isUnknownDuringPreview(e)) return args.notApplicable(`${f.field} is computed from another resource; checked during the update`);
+      throw e;
+    }
     if (typeof ref !== "string" || ref.length === 0) {
       reportViolation(`The ${f.what} "${args.name}" has no ${f.field}. Fix: set ${f.field} to a pinned reference such as "repo/name:v1.2.3" or "repo/name@sha256:<digest>".`);
       return;

@@ -54,3 +54,12 @@ export function isAllInterfaces(ip: string | undefined): boolean {
   const v = ip.trim().replace(/^\[|\]$/g, "");
   return v === "" || v === "0.0.0.0" || v === "::" || v === "::0" || v === "0:0:0:0:0:0:0:0";
 }
+
+/**
+ * Whether an error is @pulumi/policy's "value unknown during preview" (thrown by the props proxy when a
+ * policy reads an input computed from another resource that does not exist yet). The class is internal to
+ * @pulumi/policy, so it is recognised by name.
+ */
+export function isUnknownDuringPreview(e: unknown): boolean {
+  return e instanceof Error && e.constructor.name === "UnknownValueError";
+}
