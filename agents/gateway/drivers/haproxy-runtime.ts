@@ -1,0 +1,104 @@
+/**
+ * haproxy's runtime API (the admin stats socket): a tiny client, and the pure planner that turns "what the
+ * running haproxy has" + "the view" into runtime commands, so that membership changes need no reload.
+ */
+import net from "node:net";
+import type { ProxyView } from "../view";
+
+export interface RuntimeServer {
+  backend: string;
+  server: string;
+  addr: string;
+  host: string;
+  port: number;
+  weight: number;
+  enabled: boolean;
+  /** Failed `del server` attempts (it still had connections). */
+  delFailures?: number;
+}
+
+export type RuntimeState = Map<string, RuntimeServer>;
+
+export interface RuntimeOp {
+  command: string;
+  /** How the state changes once the command succeeded. */
+  apply(state: RuntimeState): void;
+  /** Deletions may legitimately fail while connections drain: retried at the next reconcile. */
+  mayFail?: boolean;
+}
+
+const keyOf = (backend: string, server: string) => `${backend}/${server}`;
+
+/** The state haproxy has right after (re)loading a config rendered from `view`. */
+export function stateFromView(view: ProxyView): RuntimeState {
+  const state: RuntimeState = new Map();
+  for (const s of view.services) {
+    for (const e of s.endpoints) {
+      state.set(keyOf(s.backend, e.name), { backend: s.backend, server: e.name, addr: e.addr, host: e.host, port: e.port, weight: e.weight, enabled: e.enabled });
+    }
+  }
+  return state;
+}
+
+
+export function planRuntime(current: RuntimeState, view: ProxyView, forceAfterDelFailures = 5): RuntimeOp[] {
+  const ops: RuntimeOp[] = [];
+  const wanted = stateFromView(view);
+  const backends = new Set(view.services.map((s) => s.backend));
+  for (const [k, w] of wanted) {
+    const cur = current.get(k);
+    const id = k;
+    if (!cur) {
+      // Dynamic servers are created in maintenance; enabled below once healthy.
+      ops.push({ command: `add server ${id} ${w.addr} weight ${w.weight}`, apply: (s) => s.set(k, { ...w, enabled: false }) });
+      if (w.enabled) ops.push({ command: `enable server ${id}`, apply: (s) => (s.get(k)!.enabled = true) });
+      continue;
+    }
+    if (cur.addr !== w.addr) {
+      if (cur.enabled) ops.push({ command: `disable server ${id}`, apply: (s) => (s.get(k)!.enabled = false) });
+      ops.push({ command: `set server ${id} addr ${w.host} port ${w.port}`, apply: (s) => Object.assign(s.get(k)!, { addr: w.addr, host: w.host, port: w.port, delFailures: 0 }) });
+      if (w.enabled) ops.push({ command: `enable server ${id}`, apply: (s) => (s.get(k)!.enabled = true) });
+    } else if (cur.enabled !== w.enabled) {
+      ops.push({ command: `${w.enabled ? "enable" : "disable"} server ${id}`, apply: (s) => (s.get(k)!.enabled = w.enabled) });
+    }
+    if (cur.weight !== w.weight) ops.push({ command: `set server ${id} weight ${w.weight}`, apply: (s) => (s.get(k)!.weight = w.weight) });
+  }
+  for (const [k, cur] of current) {
+    if (wanted.has(k) || !backends.has(cur.backend)) continue;
+    if (cur.enabled) ops.push({ command: `disable server ${k}`, apply: (s) => (s.get(k)!.enabled = false) });
+    if ((cur.delFailures ?? 0) >= forceAfterDelFailures) {
+      // Still has connections long after its drain: close them rather than keep a zombie forever.
+      ops.push({ command: `shutdown sessions server ${k}`, apply: () => undefined, mayFail: true });
+    }
+    ops.push({ command: `del server ${k}`, apply: (s) => s.delete(k), mayFail: true });
+  }
+  return ops;
+}
+
+/** haproxy answers errors in prose; these are the ones the commands above produce. */
+export function runtimeError(command: string, response: string): string | undefined {
+  const text = response.trim();
+  if (!text) return undefined;
+  if (/^(New server registered\.|Server deleted\.)$/m.test(text)) return undefined;
+  if (command.startsWith("set server") && /addr|changed|no need/i.test(text) && !/No such|invalid|Require|cannot/i.test(text)) return undefined;
+  if (/No such|not found|cannot|Unknown|invalid|error|Require|failed|already|not allowed|Missing/i.test(text)) return text.split("\n")[0];
+  return undefined;
+}
+
+export function haproxyCommand(socketPath: string, command: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(socketPath);
+    let out = "";
+    const timer = setTimeout(() => sock.destroy(new Error(`haproxy runtime API: '${command}' timed out`)), timeoutMs);
+    sock.on("connect", () => sock.write(command + "\n"));
+    sock.on("data", (d) => (out += d));
+    sock.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    sock.on("close", () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+  });
+}

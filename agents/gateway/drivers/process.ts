@@ -1,0 +1,116 @@
+/**
+ * Thin process adapters: run a command to completion (validation), and supervise a long-running proxy
+ * (restart it on its last good config if it dies; stop it gracefully).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import type { Logger } from "../../../lib/log";
+
+export function runCommand(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", (e) => {
+      clearTimeout(timer);
+      resolve({ code: null, output: `${cmd}: ${e.message}` });
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, output: output.trim() });
+    });
+  });
+}
+
+/** Writes a file atomically: a reader (or a reload) sees the old or the new content, never half of it. */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+export class Supervised {
+  private child?: ChildProcess;
+  private stopping = false;
+  private restartTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly name: string,
+    private readonly cmd: string,
+    private readonly args: () => string[],
+    private readonly logFile: string,
+    private readonly log: Logger,
+    /** Runs before each (re)start, e.g. to remove a stale unix socket. */
+    private readonly beforeStart: () => void,
+    private readonly onUnexpectedExit: (code: number | null, signal: string | null) => void,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    this.beforeStart();
+    const out = fs.openSync(this.logFile, "a");
+    const child = spawn(this.cmd, this.args(), { stdio: ["ignore", out, out] });
+    fs.closeSync(out);
+    this.child = child;
+    child.on("error", (e) => this.log.error({ err: e.message }, `${this.name} could not be started`));
+    child.on("exit", (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.stopping) return;
+      this.log.error({ code, signal, log: this.logFile }, `${this.name} exited unexpectedly; restarting it on the last good config`);
+      this.onUnexpectedExit(code, signal);
+    });
+  }
+
+  /** Restarts after a short pause (so a crash loop does not spin the CPU). */
+  restartSoon(delayMs = 500, after?: () => void): void {
+    if (this.restartTimer || this.stopping) return;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.start();
+      after?.();
+    }, delayMs);
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    this.child?.kill(sig);
+  }
+
+  async stop(signal: NodeJS.Signals, graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns true or the deadline passes. */
+export async function until(fn: () => Promise<boolean>, timeoutMs: number, intervalMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if (await fn()) return true;
+    } catch {
+      /* not ready yet */
+    }
+    await sleep(intervalMs);
+  }
+  return false;
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * switchyard-gateway: entry point. Wires the edges (etcd, proxy process, HTTP server, signals) to the agent.
+ *   tsx agents/gateway/main.ts --kind nginx --etcd http://127.0.0.1:2379 --work-dir /tmp/gw --listen 127.0.0.1:8000
+ */
+import fs from "node:fs";
+import { connectEtcd } from "../../lib/etcd/client";
+import { createLogger } from "../../lib/log";
+import { GatewayAgent } from "./agent";
+import { HaproxyDriver } from "./drivers/haproxy";
+import { NginxDriver } from "./drivers/nginx";
+import type { ProxyDriver } from "./drivers/types";
+import { createMetrics, startMetricsServer } from "./metrics";
+import { buildCommand, settingsFromFlags, type GatewaySettings } from "./options";
+
+async function main(): Promise<void> {
+  const command = buildCommand();
+  command.parse(process.argv);
+  const log = createLogger("gateway");
+  let settings: GatewaySettings;
+  try {
+    settings = settingsFromFlags(command.opts(), (p) => fs.readFileSync(p, "utf8"), process.getuid?.() === 0);
+  } catch (e) {
+    return command.error(`error: ${(e as Error).message}`);
+  }
+  fs.mkdirSync(settings.render.workDir, { recursive: true });
+  const metrics = createMetrics();
+  const etcd = connectEtcd(settings.etcd);
+  const driver: ProxyDriver =
+    settings.kind === "nginx"
+      ? new NginxDriver({ settings: settings.render, templateFile: settings.templateFile, nginxBinary: settings.nginxBinary, log, metrics })
+      : new HaproxyDriver({ settings: settings.render, templateFile: settings.templateFile, haproxyBinary: settings.haproxyBinary, log, metrics });
+  const agent = new GatewayAgent(settings.agent, etcd, driver, metrics, log);
+  const server = await startMetricsServer(metrics, settings.metricsAddress, settings.metricsPort, () => agent.healthReport());
+  log.info({ kind: settings.kind, id: settings.agent.id, root: settings.agent.root, workDir: settings.render.workDir, listen: `${settings.render.listenAddress}:${settings.render.listenPort}` }, "gateway agent starting");
+  agent.start();
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "stopping: status key revoked, proxy stopped gracefully");
+    server.close();
+    await agent.stop();
+    etcd.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+main().catch((e) => {
+  process.stderr.write(`switchyard-gateway: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
