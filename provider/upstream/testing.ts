@@ -72,8 +72,9 @@ export async function startSimGateway(
       await lease.revoke().catch(() => undefined);
     },
   };
-  const reconcile = async () => {
-    if (busy || stopped || sim.mode === "frozen") return;
+  // The first reconcile always runs: a gateway that starts reports what it applied, even if frozen afterwards.
+  const reconcile = async (initial = false) => {
+    if (busy || stopped || (sim.mode === "frozen" && !initial)) return;
     busy = true;
     try {
       const res = await client.getAll().prefix(keys.servicesPrefix(root)).exec();
@@ -84,7 +85,7 @@ export async function startSimGateway(
         const v = keys.parseUpstreamValue(kv.value.toString());
         if ("problem" in v) continue;
         endpoints[keys.endpointId(k.service, k.endpoint)] =
-          sim.mode === "ack" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
+          sim.mode !== "unhealthy" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
       }
       last = { protocol: 1, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
       if (!stopped) await lease.put(keys.gatewayStatusKey(root, id)).value(JSON.stringify(last));
@@ -95,6 +96,7 @@ export async function startSimGateway(
     }
   };
   const timer = setInterval(() => void reconcile(), opts.intervalMs ?? 50);
-  await reconcile();
+  await reconcile(true);
+  if (!last) throw new Error(`simulated gateway ${id} could not write its first status`);
   return sim;
 }

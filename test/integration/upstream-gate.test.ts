@@ -1,0 +1,142 @@
+/**
+ * The gate, end to end: the serialized Upstream provider against a real 3-member etcd, with a simulated
+ * gateway (provider/upstream/testing.ts `startSimGateway`) that speaks the status protocol and that the test
+ * drives: acknowledge, report unhealthy, or freeze.
+ */
+import type { Etcd3 } from "etcd3";
+import type * as pulumi from "@pulumi/pulumi";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { connectEtcd } from "../../lib/etcd/client";
+import { loadSerializedProvider } from "../../provider/upstream/host";
+import { captureProviderText, startSimGateway, type SimGateway } from "../../provider/upstream/testing";
+import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
+
+let cluster: TestCluster;
+let admin: Etcd3;
+let provider: pulumi.dynamic.ResourceProvider;
+const sims: SimGateway[] = [];
+let n = 0;
+
+beforeAll(async () => {
+  const [c, text] = await Promise.all([startEtcdCluster({ size: 3 }), captureProviderText()]);
+  cluster = c;
+  provider = loadSerializedProvider(text);
+  admin = connectEtcd(cluster.connection());
+});
+
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.stop()));
+});
+
+afterAll(async () => {
+  admin?.close();
+  await cluster?.stop();
+});
+
+const root = () => `/sy-test-gate-${process.pid}-${++n}`;
+
+async function sim(r: string, id: string, mode: SimGateway["mode"] = "ack") {
+  const s = await startSimGateway(admin, r, id, { mode, intervalMs: 50 });
+  sims.push(s);
+  return s;
+}
+
+async function inputs(r: string, endpoint: string, value: string, gate: Record<string, unknown> = {}) {
+  const res = await provider.check!({}, { root: r, service: "app", endpoint, value, connection: cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: 100, ...gate } });
+  expect(res.failures ?? []).toEqual([]);
+  return res.inputs;
+}
+
+/** Resolves to "pending" if p has not settled within ms. */
+const settledWithin = (p: Promise<unknown>, ms: number) =>
+  Promise.race([p.then(() => "settled", () => "settled"), new Promise((r) => setTimeout(() => r("pending"), ms))]);
+
+describe("Upstream gate (simulated gateway driven by the test)", () => {
+  it("create waits until the gateway has applied the revision and reports the endpoint healthy", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "frozen");
+    const creating = provider.create(await inputs(r, "v2-0", "127.0.0.1:9100"));
+    expect(await settledWithin(creating, 700)).toBe("pending");
+    gw.mode = "ack";
+    const created = await creating;
+    expect(created.outs.gateResult).toMatchObject({ gateways: ["gw-1"], noGateways: false });
+    expect(gw.last()!.appliedRevision).toBeGreaterThanOrEqual(created.outs.revision);
+    expect(gw.last()!.endpoints["app/v2-0"]).toMatchObject({ addr: "127.0.0.1:9100", health: "healthy" });
+  });
+
+  it("create fails and removes its key when the gateway never acknowledges", async () => {
+    const r = root();
+    await sim(r, "gw-1", "frozen");
+    const ins = await inputs(r, "v2-0", "127.0.0.1:9101", { timeoutMs: 1500 });
+    const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/not confirmed by the gateways, so it was rolled back \(removed .*\): timed out after 1500 ms/);
+    expect(err?.message).toMatch(/gateway gw-1 has applied revision \d+, waiting for \d+/);
+    expect(await admin.get(ins.key).string()).toBeNull();
+  });
+
+  it("create fails fast and removes its key when the gateway reports the endpoint unhealthy", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "unhealthy");
+    gw.reason = "GET /healthz -> 500";
+    const ins = await inputs(r, "v2-0", "127.0.0.1:9102", { timeoutMs: 10_000, unhealthyGraceMs: 300 });
+    const started = Date.now();
+    const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/rolled back/);
+    expect(err?.message).toContain("gateway gw-1 reports app/v2-0 unhealthy: GET /healthz -> 500");
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await admin.get(ins.key).string()).toBeNull();
+  });
+
+  it("update restores the previous value when the new one is reported unhealthy", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "ack");
+    const created = await provider.create(await inputs(r, "e", "127.0.0.1:9103", { unhealthyGraceMs: 300 }));
+    gw.mode = "unhealthy";
+    const news = await inputs(r, "e", "127.0.0.1:9104", { unhealthyGraceMs: 300 });
+    await expect(provider.update!(created.id, created.outs, news)).rejects.toThrow(/restored .* to '127\.0\.0\.1:9103'/);
+    expect(await admin.get(created.id).string()).toBe("127.0.0.1:9103");
+  });
+
+  it("delete waits until the gateway no longer lists the endpoint", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "ack");
+    const created = await provider.create(await inputs(r, "old", "127.0.0.1:9105"));
+    gw.mode = "frozen";
+    const deleting = provider.delete!(created.id, created.outs);
+    expect(await settledWithin(deleting, 700)).toBe("pending");
+    expect(await admin.get(created.id).string()).toBeNull(); // the key is gone, the gateway has not caught up
+    expect(gw.last()!.endpoints["app/old"]).toBeDefined();
+    gw.mode = "ack";
+    await deleting;
+    expect(gw.last()!.endpoints["app/old"]).toBeUndefined();
+  });
+
+  it("delete fails (and can be re-run) when the gateway keeps routing to the endpoint", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "ack");
+    const created = await provider.create(await inputs(r, "stuck", "127.0.0.1:9106", { timeoutMs: 1200 }));
+    gw.mode = "frozen";
+    await expect(provider.delete!(created.id, created.outs)).rejects.toThrow(/did not all stop routing.*Run again/);
+    gw.mode = "ack";
+    await expect(provider.delete!(created.id, created.outs)).resolves.toBeUndefined();
+  });
+
+  it("with zero live gateways, create and delete pass at once and say so", async () => {
+    const r = root();
+    const created = await provider.create(await inputs(r, "lonely", "127.0.0.1:9107"));
+    expect(created.outs.gateResult).toMatchObject({ gateways: [], noGateways: true });
+    await provider.delete!(created.id, created.outs);
+    expect(await admin.get(created.id).string()).toBeNull();
+  });
+
+  it("waits for every live gateway, not just one", async () => {
+    const r = root();
+    await sim(r, "gw-a", "ack");
+    const slow = await sim(r, "gw-b", "frozen");
+    const creating = provider.create(await inputs(r, "both", "127.0.0.1:9108"));
+    expect(await settledWithin(creating, 700)).toBe("pending");
+    slow.mode = "ack";
+    const created = await creating;
+    expect([...created.outs.gateResult.gateways].sort()).toEqual(["gw-a", "gw-b"]);
+  });
+});
