@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import { contextHash } from "../../components/image";
 import { createLogger } from "../../lib/log";
 import { deletionOrder, sameInputs } from "./plan";
-import { buildImage, createContainer, createNetwork, createVolume, deleteContainer, deleteNetwork, deleteVolume, dockerClient } from "./realize/docker";
+import {
+  buildImage, createContainer, createNetwork, createVolume, deleteContainer, deleteNetwork, deleteRemoteImage, deleteVolume, dockerClient, pullImage,
+} from "./realize/docker";
 import { checkDynamic, createDynamic, deleteDynamic, diffDynamic, updateDynamic, type DynamicDiff } from "./realize/dynamic";
 import type { ContainerInputs } from "./realize/container-spec";
 import type { ResourceRecord, StackState } from "./state";
@@ -49,9 +51,11 @@ export interface DeploymentOptions {
 const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const IMAGE = "docker:index/image:Image";
+const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const CONTAINER = "docker:index/container:Container";
-const DYNAMIC = "pulumi-nodejs:dynamic:Resource";
-const REALIZED = [NETWORK, VOLUME, IMAGE, CONTAINER, DYNAMIC];
+// Dynamic resources may carry a module and type name: `pulumi-nodejs:dynamic/<module>:<type>`.
+const isDynamic = (type: string) => type === "pulumi-nodejs:dynamic:Resource" || type.startsWith("pulumi-nodejs:dynamic/");
+const isRealized = (type: string) => [NETWORK, VOLUME, IMAGE, REMOTE_IMAGE, CONTAINER].includes(type) || isDynamic(type);
 
 type Change = DynamicDiff;
 
@@ -80,7 +84,7 @@ export class Deployment {
       this.keep({ ...base, id, inputs: reg.inputs, outputs: reg.custom ? reg.inputs : {}, seq: old?.seq ?? this.seq++ });
       return { id, outputs: reg.custom ? reg.inputs : {} };
     }
-    if (!REALIZED.includes(reg.type)) throw new Error(`the harness does not emulate resources of type ${reg.type} (${reg.name})`);
+    if (!isRealized(reg.type)) throw new Error(`the harness does not emulate resources of type ${reg.type} (${reg.name})`);
     try {
       return await this.realize(reg, base, old);
     } catch (e) {
@@ -93,7 +97,7 @@ export class Deployment {
 
   private async realize(reg: Registration, base: Omit<ResourceRecord, "id" | "inputs" | "outputs" | "seq">, old: ResourceRecord | undefined) {
     const started = Date.now();
-    const inputs = reg.type === DYNAMIC ? await checkDynamic(old?.inputs ?? {}, reg.inputs, this.opts.project)
+    const inputs = isDynamic(reg.type) ? await checkDynamic(old?.inputs ?? {}, reg.inputs, this.opts.project)
       : reg.type === IMAGE ? { ...reg.inputs, __contextDigest: imageContextDigest(reg.inputs) } : reg.inputs;
     const change: Change | "create" = old ? await this.diff(reg.type, old, inputs) : "create";
     const record = (id: string, outputs: Props, op: StepOp, detail?: string) => {
@@ -130,11 +134,12 @@ export class Deployment {
 
   private async diff(type: string, old: ResourceRecord, inputs: Props): Promise<Change> {
     const changed = !sameInputs(old.inputs, inputs);
-    if (type === DYNAMIC) return diffDynamic(old.id, old.outputs, inputs, changed, this.opts.project);
+    if (isDynamic(type)) return diffDynamic(old.id, old.outputs, inputs, changed, this.opts.project);
     if (!changed) return "none";
     // The image rebuilds in place; networks, volumes and containers carry fixed names, so they are replaced
     // delete-first (the engine would fail creating a second object with the same name).
-    return type === IMAGE ? "update" : "replace-delete-first";
+    // A RemoteImage is replaced create-first (the new image exists before the old one may be removed).
+    return type === IMAGE ? "update" : type === REMOTE_IMAGE ? "replace" : "replace-delete-first";
   }
 
   private docker(providerUrn: string): Docker {
@@ -148,6 +153,7 @@ export class Deployment {
       case NETWORK: return createNetwork(d, inputs);
       case VOLUME: return createVolume(d, inputs);
       case IMAGE: return buildImage(d, inputs, this.opts.buildNetwork);
+      case REMOTE_IMAGE: return pullImage(d, inputs);
       case CONTAINER: return createContainer(d, inputs as unknown as ContainerInputs);
       default: return createDynamic(inputs, this.opts.project);
     }
@@ -165,9 +171,10 @@ export class Deployment {
       case NETWORK: return deleteNetwork(d, r.id);
       case VOLUME: return deleteVolume(d, r.id);
       case IMAGE: return; // as the provider: "does not delete tags, locally or remotely, when destroyed"
+      case REMOTE_IMAGE: return deleteRemoteImage(d, r.outputs);
       case CONTAINER: return deleteContainer(d, r.id, r.outputs as unknown as ContainerInputs);
-      case DYNAMIC: return deleteDynamic(r.id, r.outputs, this.opts.project);
     }
+    if (isDynamic(r.type)) return deleteDynamic(r.id, r.outputs, this.opts.project);
   }
 
   /** After the program: delete what it no longer declares (and replaced leftovers), dependents first. */

@@ -50,8 +50,9 @@ describe("deployment harness", () => {
   it("creates every resource in dependency order with real outputs", async () => {
     firstUp = await up(() => tinyProgram(knobs()), stack);
     const s = firstUp.steps;
-    expect(changed(s).sort()).toEqual(["create data", "create file", "create first", "create image", "create net", "create second"]);
+    expect(changed(s).sort()).toEqual(["create base", "create data", "create file", "create first", "create image", "create net", "create second"]);
     // Everything a container needs exists before it; the dependent container and the file come after.
+    expect(idx(s, "create", "base")).toBeLessThan(idx(s, "create", "image"));
     for (const dep of ["net", "image"]) expect(idx(s, "create", dep)).toBeLessThan(idx(s, "create", "first"));
     expect(idx(s, "create", "data")).toBeLessThan(idx(s, "create", "second"));
     expect(idx(s, "create", "first")).toBeLessThan(idx(s, "create", "second"));
@@ -111,6 +112,8 @@ describe("deployment harness", () => {
     for (const c of ["first", "third"]) expect(order.indexOf(c)).toBeLessThan(order.indexOf("net"));
     expect(order).toEqual(expect.arrayContaining(["first", "third", "net", "data", "image"]));
     expect(await leftovers()).toEqual([]);
+    // keepLocally: the base image stays.
+    expect((await docker.getImage("debian:bookworm-slim").inspect()).Id).toMatch(/^sha256:/);
     expect(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources).toEqual([]);
   });
 });

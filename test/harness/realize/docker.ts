@@ -110,6 +110,30 @@ export async function buildImage(d: Docker, i: Props, defaultNetwork: string | u
   return { id: info.Id, outputs: { ...i, imageName: i.imageName, baseImageName: i.imageName, repoDigest: info.Id, context, dockerfile: path.join(context, dockerfile), platform: build.platform, registryServer: "" } };
 }
 
+/**
+ * A RemoteImage: the provider pulls `name` unless the daemon already has it (no registry is reachable
+ * here, so an image missing locally fails with the pull's message). `build` is not emulated.
+ */
+export async function pullImage(d: Docker, i: Props): Promise<{ id: string; outputs: Props }> {
+  if (i.build) throw new Error("the harness does not emulate docker.RemoteImage's build input (use docker.Image)");
+  let info = await d.getImage(i.name).inspect().catch((e) => { if (isNotFound(e)) return undefined; throw e; });
+  if (!info) {
+    const stream = await d.pull(i.name, i.platform ? { platform: i.platform } : {});
+    await new Promise((resolve, reject) => d.modem.followProgress(stream, (err: Error | null, res: unknown) => (err ? reject(err) : resolve(res))));
+    info = await d.getImage(i.name).inspect();
+  }
+  const imageId = info.Id;
+  return { id: `${imageId}${i.name}`, outputs: { ...i, imageId, repoDigest: info.RepoDigests?.[0] ?? "" } };
+}
+
+/** As the provider: removed on delete unless keepLocally; an image still in use stays. */
+export async function deleteRemoteImage(d: Docker, outputs: Props): Promise<void> {
+  if (outputs.keepLocally) return;
+  await d.getImage(outputs.name).remove({ force: Boolean(outputs.forceRemove) }).catch((e) => {
+    if (!isNotFound(e) && (e as { statusCode?: number }).statusCode !== 409) throw e;
+  });
+}
+
 // ---- containers ----
 
 async function waitHealthy(c: Docker.Container, name: string, timeoutMs: number): Promise<void> {
