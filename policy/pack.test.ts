@@ -32,3 +32,15 @@ describe("the policy pack", () => {
     expect(read("index.ts")).toContain('new PolicyPack("switchyard"');
   });
 });
+
+describe("policy/config.production.json", () => {
+  it("names only policies of the pack, with valid enforcement levels", () => {
+    const config = JSON.parse(read("config.production.json")) as Record<string, string | { enforcementLevel: string }>;
+    const names = new Set(policies.map((p) => p.name));
+    for (const [name, value] of Object.entries(config)) {
+      expect(name === "all" || names.has(name), name).toBe(true);
+      const level = typeof value === "string" ? value : value.enforcementLevel;
+      expect(["advisory", "mandatory", "remediate", "disabled"]).toContain(level);
+    }
+  });
+});
