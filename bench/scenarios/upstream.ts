@@ -41,9 +41,10 @@ const upstreamLatency: Scenario = {
       const update: number[] = [];
       const del: number[] = [];
       const outs: { id: string; outs: Record<string, unknown> }[] = [];
+      type Created = { id: string; outs: Record<string, unknown> };
       for (let i = 0; i < OPS; i++) {
         const ins = await inputs(i, `127.0.0.1:${10000 + i}`);
-        outs.push(await timed(create, () => provider.create(ins)));
+        outs.push((await timed(create, () => provider.create(ins))) as Created);
       }
       ctx.log(`create: ${OPS} done`);
       for (let i = 0; i < OPS; i++) {

@@ -16,6 +16,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import crypto from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 
 type Runtime = typeof import("./runtime");
@@ -25,7 +26,8 @@ export function buildRuntimeBundle(): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const out = esbuild.buildSync({
-    entryPoints: [path.join(__dirname, "runtime.ts")],
+    // runtime.ts when run from source (ts-node, tsx, vitest); runtime.js when run from a tsc build.
+    entryPoints: [["runtime.ts", "runtime.js"].map((f) => path.join(__dirname, f)).find((f) => fs.existsSync(f)) ?? path.join(__dirname, "runtime.ts")],
     bundle: true,
     platform: "node",
     format: "cjs",

@@ -3,6 +3,10 @@
  * dynamic-provider host loads it, driven through check/create/read/update/delete against a real 3-member etcd
  * behind the real proxy. Gate disabled here (see upstream-gate.test.ts for the gate).
  */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Etcd3 } from "etcd3";
 import type * as pulumi from "@pulumi/pulumi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,11 +18,13 @@ import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 let cluster: TestCluster;
 let admin: Etcd3;
 let provider: pulumi.dynamic.ResourceProvider;
+let providerText: string;
 let n = 0;
 
 beforeAll(async () => {
   const [c, text] = await Promise.all([startEtcdCluster({ size: 3 }), captureProviderText()]);
   cluster = c;
+  providerText = text;
   provider = loadSerializedProvider(text);
   admin = connectEtcd(cluster.connection());
 });
@@ -40,6 +46,37 @@ async function checked(news: Record<string, unknown>, connection: EtcdConnection
 }
 
 describe("Upstream provider against a real etcd (serialized text)", () => {
+  it("runs in a plain Node process like Pulumi's host: no TypeScript loader, working directory elsewhere", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-test-upstream-host-"));
+    try {
+      fs.writeFileSync(path.join(dir, "provider.js.txt"), providerText);
+      const rfs = require.resolve("require-from-string", { paths: [path.dirname(require.resolve("@pulumi/pulumi/package.json"))] });
+      const script = `
+        const fs = require("fs");
+        const requireFromString = require(${JSON.stringify(rfs)});
+        const provider = requireFromString(fs.readFileSync("provider.js.txt", "utf8")).handler();
+        (async () => {
+          const c = await provider.check({}, JSON.parse(process.argv[1]));
+          if (c.failures.length) throw new Error(JSON.stringify(c.failures));
+          const created = await provider.create(c.inputs);
+          const read = await provider.read(created.id, created.outs);
+          await provider.delete(created.id, created.outs);
+          const after = await provider.read(created.id, created.outs);
+          console.log(JSON.stringify({ id: created.id, value: read.props.value, afterId: after.id }));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+      const r = root();
+      const news = { root: r, service: "app", endpoint: "host", value: "127.0.0.1:8123", connection: cluster.connection(), gate: { enabled: false } };
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ["-e", script, JSON.stringify(news)], { cwd: dir, timeout: 60_000 }, (err, stdout, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+        ),
+      );
+      expect(JSON.parse(out.trim().split("\n").pop()!)).toEqual({ id: `${r}/services/app/upstream/host`, value: "127.0.0.1:8123", afterId: "" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("create, read, update, read, delete round trip; deleting a missing key succeeds", async () => {
     const r = root();
     const ins = await checked({ root: r, service: "app", endpoint: "v1-0", value: "127.0.0.1:8081" });
