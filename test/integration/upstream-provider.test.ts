@@ -39,6 +39,15 @@ function root() {
   return `/sy-test-upstream-${process.pid}-${++n}`;
 }
 
+/** A hand edit, as an operator makes it: etcdctl (v3 API) through the proxy. */
+function etcdctl(...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile("etcdctl", [`--endpoints=${cluster.proxyEndpoint}`, ...args], { env: { ...process.env, ETCDCTL_API: "3" }, timeout: 20_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`etcdctl ${args.join(" ")}: ${err.message} ${stderr}`)) : resolve(stdout.trim()),
+    ),
+  );
+}
+
 async function checked(news: Record<string, unknown>, connection: EtcdConnection = cluster.connection()) {
   const res = await provider.check!({}, { connection, gate: { enabled: false }, ...news });
   expect(res.failures ?? []).toEqual([]);
@@ -167,7 +176,7 @@ describe("Upstream provider against a real etcd (serialized text)", () => {
   it("refresh (read) reports drift after a hand put, and deletion after a hand delete", async () => {
     const r = root();
     const created = await provider.create(await checked({ root: r, service: "app", endpoint: "drift", value: "127.0.0.1:9005" }));
-    await admin.put(created.id).value("127.0.0.1:9999");
+    expect(await etcdctl("put", created.id, "127.0.0.1:9999")).toBe("OK");
     const drifted = await provider.read!(created.id, created.outs);
     expect(drifted.id).toBe(created.id);
     expect(drifted.props!.value).toBe("127.0.0.1:9999");
@@ -177,7 +186,7 @@ describe("Upstream provider against a real etcd (serialized text)", () => {
     const back = await provider.diff!(created.id, drifted.props, await checked({ root: r, service: "app", endpoint: "drift", value: "127.0.0.1:9005" }));
     expect(back.changes).toBe(true);
 
-    await admin.delete().key(created.id);
+    expect(await etcdctl("del", created.id)).toBe("1");
     const gone = await provider.read!(created.id, drifted.props);
     expect(gone.id).toBe("");
   });
