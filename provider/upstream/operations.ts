@@ -194,19 +194,22 @@ export async function deleteUpstream(props: Record<string, unknown>, o: Operatio
     const res = await etcdCallResilient(p.connection, `delete ${p.key}`, () =>
       client.if(p.key, "Value", "==", p.value).then(client.delete().key(p.key)).else(client.get(p.key)).commit(),
     );
-    const revision = Number(res.header.revision);
-    let deleted = res.succeeded;
+    let revision = Number(res.header.revision);
+    const deleted = res.succeeded;
     if (!res.succeeded) {
       const current = kvOf(res.responses[0]?.response_range?.kvs);
       if (current) throw new Error(foreignDeleteMessage(p, current));
-      deleted = false; // already gone: success, but still make sure no gateway routes to it any more
+      // Already gone (deleted by hand at some revision we cannot know): success, but still make sure no gateway
+      // routes to it any more. Not the current revision: gateways advance their applied revision only on
+      // changes under services/, so a revision bumped by anything else (status keys) might never be reached.
+      revision = 0;
     }
     let gate: GateResult | undefined;
     try {
       gate = await runGate(client, p, gateTarget(p, revision, "unrouted"), o);
     } catch (err) {
       throw new Error(
-        `deleted ${p.key}, but the gateways did not all stop routing to ${endpointId(p.service, p.endpoint)} (${p.value}) in time, ` +
+        `${deleted ? "deleted" : "found already deleted"} ${p.key}, but the gateways did not all stop routing to ${endpointId(p.service, p.endpoint)} (${p.value}) in time, ` +
           `so whatever depends on this Upstream (its container) must not go yet. Run again to wait again: ${(err as Error).message}`,
       );
     }

@@ -34,10 +34,12 @@ export async function captureProviderText(): Promise<string> {
 }
 
 /**
- * The gateway side of the status protocol, simulated and driven by a test: it reconciles like a real gateway
- * agent (lists <root>/services/, "applies" the revision, writes its lease-bound status), but the test decides
- * what it reports: "ack" (apply and report every endpoint healthy), "unhealthy" (apply, report every endpoint
- * unhealthy with `reason`) or "frozen" (stop applying: the status stays as it was).
+ * The gateway side of the status protocol, simulated and driven by a test. Like the real agent it is
+ * level-triggered and event-driven: a change under <root>/services/ (watch) makes it re-list the services,
+ * "apply" the listing's revision and rewrite its lease-bound status; it does nothing in between, so its
+ * applied revision only advances on service changes, as a real gateway's does. The test decides what it
+ * reports: "ack" (every endpoint healthy), "unhealthy" (every endpoint unhealthy with `reason`) or "frozen"
+ * (stop applying: the status stays as it was). Setting `mode` re-applies at once, like a gateway catching up.
  */
 export type SimMode = "ack" | "unhealthy" | "frozen";
 
@@ -46,6 +48,8 @@ export interface SimGateway {
   reason: string;
   /** The last status written. */
   last(): import("../../lib/etcd/status").GatewayStatus | undefined;
+  /** How many times it re-listed the services. */
+  reconciles(): number;
   stop(): Promise<void>;
 }
 
@@ -53,49 +57,74 @@ export async function startSimGateway(
   client: import("etcd3").Etcd3,
   root: string,
   id: string,
-  opts: { mode?: SimMode; intervalMs?: number; leaseTtlS?: number } = {},
+  opts: { mode?: SimMode; leaseTtlS?: number } = {},
 ): Promise<SimGateway> {
   const keys = await import("../../lib/etcd/keys");
   const lease = client.lease(opts.leaseTtlS ?? 10, { autoKeepAlive: true });
   await lease.grant();
   let last: import("../../lib/etcd/status").GatewayStatus | undefined;
-  let busy = false;
+  let mode: SimMode = opts.mode ?? "ack";
+  let running: Promise<void> | undefined;
+  let again = false;
   let stopped = false;
+  let count = 0;
+
+  const applyOnce = async (initial: boolean) => {
+    if (stopped || (mode === "frozen" && !initial)) return;
+    count++;
+    const res = await client.getAll().prefix(keys.servicesPrefix(root)).exec();
+    const endpoints: import("../../lib/etcd/status").GatewayStatus["endpoints"] = {};
+    for (const kv of res.kvs) {
+      const k = keys.parseKey(root, kv.key.toString());
+      if (k.kind !== "upstream") continue;
+      const v = keys.parseUpstreamValue(kv.value.toString());
+      if ("problem" in v) continue;
+      endpoints[keys.endpointId(k.service, k.endpoint)] =
+        mode !== "unhealthy" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
+    }
+    last = { protocol: 1, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
+    if (!stopped) await lease.put(keys.gatewayStatusKey(root, id)).value(JSON.stringify(last));
+  };
+  // One reconcile at a time; a change that arrives meanwhile triggers exactly one more (nothing is lost).
+  const reconcile = (initial = false): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          await applyOnce(initial).catch(() => undefined);
+        } while (again && !stopped);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  };
+
+  const watcher = await client.watch().prefix(keys.servicesPrefix(root)).create();
+  watcher.on("data", () => void reconcile());
   const sim: SimGateway = {
-    mode: opts.mode ?? "ack",
+    get mode() {
+      return mode;
+    },
+    set mode(m: SimMode) {
+      mode = m;
+      void reconcile();
+    },
     reason: "GET / -> 500",
     last: () => last,
+    reconciles: () => count,
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      while (busy) await new Promise((r) => setTimeout(r, 10));
+      await watcher.cancel().catch(() => undefined);
+      await running;
       await lease.revoke().catch(() => undefined);
     },
   };
   // The first reconcile always runs: a gateway that starts reports what it applied, even if frozen afterwards.
-  const reconcile = async (initial = false) => {
-    if (busy || stopped || (sim.mode === "frozen" && !initial)) return;
-    busy = true;
-    try {
-      const res = await client.getAll().prefix(keys.servicesPrefix(root)).exec();
-      const endpoints: import("../../lib/etcd/status").GatewayStatus["endpoints"] = {};
-      for (const kv of res.kvs) {
-        const k = keys.parseKey(root, kv.key.toString());
-        if (k.kind !== "upstream") continue;
-        const v = keys.parseUpstreamValue(kv.value.toString());
-        if ("problem" in v) continue;
-        endpoints[keys.endpointId(k.service, k.endpoint)] =
-          sim.mode !== "unhealthy" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
-      }
-      last = { protocol: 1, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
-      if (!stopped) await lease.put(keys.gatewayStatusKey(root, id)).value(JSON.stringify(last));
-    } catch {
-      /* next tick retries, as an agent would */
-    } finally {
-      busy = false;
-    }
-  };
-  const timer = setInterval(() => void reconcile(), opts.intervalMs ?? 50);
   await reconcile(true);
   if (!last) throw new Error(`simulated gateway ${id} could not write its first status`);
   return sim;

@@ -36,7 +36,7 @@ afterAll(async () => {
 const root = () => `/sy-test-gate-${process.pid}-${++n}`;
 
 async function sim(r: string, id: string, mode: SimGateway["mode"] = "ack") {
-  const s = await startSimGateway(admin, r, id, { mode, intervalMs: 50 });
+  const s = await startSimGateway(admin, r, id, { mode });
   sims.push(s);
   return s;
 }
@@ -45,6 +45,14 @@ async function inputs(r: string, endpoint: string, value: string, gate: Record<s
   const res = await provider.check!({}, { root: r, service: "app", endpoint, value, connection: cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: 100, ...gate } });
   expect(res.failures ?? []).toEqual([]);
   return res.inputs;
+}
+
+async function waitUntil(cond: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Resolves to "pending" if p has not settled within ms. */
@@ -119,6 +127,21 @@ describe("Upstream gate (simulated gateway driven by the test)", () => {
     await expect(provider.delete!(created.id, created.outs)).rejects.toThrow(/did not all stop routing.*Run again/);
     gw.mode = "ack";
     await expect(provider.delete!(created.id, created.outs)).resolves.toBeUndefined();
+  });
+
+  it("deleting a key already deleted by hand passes once no gateway routes to it, whatever the revision now", async () => {
+    const r = root();
+    const gw = await sim(r, "gw-1", "ack");
+    const created = await provider.create(await inputs(r, "gone", "127.0.0.1:9109"));
+    await admin.delete().key(created.id);
+    await waitUntil(() => gw.last()!.endpoints["app/gone"] === undefined);
+    // Unrelated writes move the store revision past anything the gateway will apply (it applies on service changes).
+    await admin.put(`${r}/unrelated`).value("x");
+    const reconciles = gw.reconciles();
+    const started = Date.now();
+    await provider.delete!(created.id, created.outs);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(gw.reconciles()).toBe(reconciles);
   });
 
   it("with zero live gateways, create and delete pass at once and say so", async () => {
