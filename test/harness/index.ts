@@ -10,6 +10,7 @@ import { setMockOptions } from "@pulumi/pulumi/runtime/settings";
 import path from "node:path";
 import { Deployment, type Step } from "./deployment";
 import { HarnessMonitor } from "./monitor";
+import { readProjectFiles } from "./project";
 import { loadState, saveState } from "./state";
 
 export type { Step } from "./deployment";
@@ -27,9 +28,14 @@ export type Program = () => unknown;
 export interface StackOptions {
   /** The JSON state file (the "backend"): created on the first up, read by the next. */
   stateFile: string;
+  /** Default: the name in Pulumi.yaml next to a program file, else "switchyard". */
   project?: string;
+  /** Default "dev". */
   stack?: string;
-  /** Config values; keys without a namespace get the project's ("backend:version" or "version"). */
+  /**
+   * Config values; keys without a namespace get the project's ("backend.version"). For a program file they
+   * override Pulumi.yaml's defaults and Pulumi.<stack>.yaml's values, which are read as the CLI reads them.
+   */
   config?: Record<string, string>;
   /** Keys of `config` that are secrets. */
   secretKeys?: string[];
@@ -55,10 +61,12 @@ const defaults = (o: StackOptions) => ({
 });
 
 export async function up(program: Program | string, opts: StackOptions): Promise<UpResult> {
-  const { project, stack, buildNetwork } = defaults(opts);
+  // A program file brings its project (Pulumi.yaml: name, config defaults) and stack file, as with the CLI.
+  const files = typeof program === "string" ? readProjectFiles(program, opts.stack ?? "dev") : { config: {} };
+  const { project, stack, buildNetwork } = defaults({ ...opts, project: opts.project ?? files.project });
   const state = loadState(opts.stateFile);
   const deployment = new Deployment(state, { project, buildNetwork, checkpoint: (s) => saveState(opts.stateFile, s) });
-  configureRuntime(deployment, project, stack, opts);
+  configureRuntime(deployment, project, stack, opts, files.config);
 
   // A failed resource rejects the outputs that depend on it; the program itself goes on, like the engine's
   // "continue on error" for independent resources, and the failure is reported once everything settled.
@@ -92,7 +100,7 @@ export async function destroy(opts: StackOptions): Promise<{ steps: Step[] }> {
   return { steps: deployment.steps };
 }
 
-function configureRuntime(deployment: Deployment, project: string, stack: string, opts: StackOptions): void {
+function configureRuntime(deployment: Deployment, project: string, stack: string, opts: StackOptions, fileConfig: Record<string, string>): void {
   setMockOptions(new HarnessMonitor(deployment), project, stack, false);
   // As setMocks does, minus resource references: inputs then arrive as plain URNs/ids, which is all the
   // realizers need, instead of live Resource objects that would have to be rehydrated.
@@ -102,7 +110,8 @@ function configureRuntime(deployment: Deployment, project: string, stack: string
   store.supportsOutputValues = false;
   store.supportsDeletedWith = true;
   store.supportsAliasSpecs = true;
-  const config = Object.fromEntries(Object.entries(opts.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]));
+  const given = Object.fromEntries(Object.entries(opts.config ?? {}).map(([k, v]) => [k.includes(":") ? k : `${project}:${k}`, v]));
+  const config = { ...fileConfig, ...given };
   const secret = (opts.secretKeys ?? []).map((k) => (k.includes(":") ? k : `${project}:${k}`));
   setAllConfig(config, secret);
 }
