@@ -74,7 +74,26 @@ export class Deployment {
     this.seq = Math.max(0, ...state.resources.map((r) => r.seq)) + 1;
   }
 
+  private inFlight = 0;
+  private lastActivity = Date.now();
+
+  /** Milliseconds since the last registration started or finished, or 0 while one is in flight. */
+  idleFor(): number {
+    return this.inFlight > 0 ? 0 : Date.now() - this.lastActivity;
+  }
+
   async register(reg: Registration): Promise<{ id: string; outputs: Props }> {
+    this.inFlight++;
+    this.lastActivity = Date.now();
+    try {
+      return await this.registerOne(reg);
+    } finally {
+      this.inFlight--;
+      this.lastActivity = Date.now();
+    }
+  }
+
+  private async registerOne(reg: Registration): Promise<{ id: string; outputs: Props }> {
     const dependencies = [...new Set([...reg.dependencies, reg.parent, reg.providerUrn].filter((u) => u && u !== reg.urn))];
     const old = this.old.get(reg.urn);
     const base = { urn: reg.urn, type: reg.type, name: reg.name, custom: reg.custom, dependencies, provider: reg.providerUrn };

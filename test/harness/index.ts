@@ -73,12 +73,15 @@ export async function up(program: Program | string, opts: StackOptions): Promise
   let outputs: Record<string, unknown> = {};
   let programError: Error | undefined;
   const trap = trapRejections();
-  try {
-    outputs = ((await pulumi.runtime.runInPulumiStack(async () => runProgram(program))) ?? {}) as Record<string, unknown>;
-  } catch (e) {
-    programError = e as Error;
-  }
-  await waitForRPCs().catch((e: Error) => (programError ??= e));
+  const run = (async () => {
+    try {
+      outputs = ((await pulumi.runtime.runInPulumiStack(async () => runProgram(program))) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      programError = e as Error;
+    }
+    await waitForRPCs().catch((e: Error) => (programError ??= e));
+  })();
+  await Promise.race([run, stalledAfterFailure(deployment, run)]);
   programError ??= (await trap.restore())[0];
 
   if (deployment.errors.length || programError) {
@@ -129,6 +132,24 @@ async function runProgram(program: Program | string): Promise<unknown> {
   // `export = async () => {...}` programs return their outputs; others export them.
   const value = typeof exported === "function" ? await exported() : typeof exported?.default === "function" ? await exported.default() : exported;
   return Object.fromEntries(Object.entries((value ?? {}) as object).filter(([k]) => k !== "__esModule" && k !== "default"));
+}
+
+/**
+ * After a failed resource, parts of the program may wait forever on outputs that will never resolve; the
+ * language host then exits with the error once nothing is left to run. The harness stops waiting once a
+ * failure is recorded and no registration has moved for a while.
+ */
+function stalledAfterFailure(deployment: Deployment, run: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (deployment.errors.length && deployment.idleFor() > 2_000) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 250);
+    // Once the run is over the race is decided; this promise then simply never settles.
+    void run.finally(() => clearInterval(timer));
+  });
 }
 
 /**
