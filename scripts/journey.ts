@@ -10,7 +10,7 @@
  * registries). It is for users who have the CLI (https://www.pulumi.com/docs/install/). The test suite runs
  * the same journey with the deployment harness instead (test/harness, README "The deployment harness").
  *
- * State goes to a file backend under .pulumi-journey/ (PULUMI_BACKEND_URL=file://...), secrets use the
+ * State goes to a file backend under .pulumi-state/journey/ (git-ignored) (PULUMI_BACKEND_URL=file://...), secrets use the
  * passphrase provider (PULUMI_CONFIG_PASSPHRASE, empty by default: set one for anything but a demo).
  */
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation";
@@ -26,7 +26,7 @@ const cli = new Command("journey")
   .option("--stack <name>", "stack name", "journey")
   .option("--from <version>", "first backend version", "v1")
   .option("--to <version>", "version to switch to", "v2")
-  .option("--backend-dir <dir>", "directory of the file backend", path.join(root, ".pulumi-journey"))
+  .option("--backend-dir <dir>", "directory of the file backend", path.join(root, ".pulumi-state", "journey"))
   .option("--keep", "keep the stack instead of destroying it at the end", false)
   .parse();
 const opts = cli.opts<{ stack: string; from: string; to: string; backendDir: string; keep: boolean }>();
