@@ -171,8 +171,11 @@ export async function etcdCall<T>(c: EtcdConnection, what: string, fn: () => Pro
 export interface MemberProbe {
   name: string;
   url: string;
+  /** It answered: its own status probe, or the member list through the configured endpoint. */
   reachable: boolean;
-  /** The member's own view of the leader (member id), when reachable; "0" means it knows no leader. */
+  /** Known to be down: its client URL refused the connection, or it never started. */
+  down?: boolean;
+  /** The member's own view of the leader (member id), when probed; "0" means it knows no leader. */
   leader?: string;
   error?: string;
 }
@@ -183,7 +186,10 @@ export interface EtcdDiagnosis {
   members: MemberProbe[];
   reachable: number;
   total: number;
-  /** True when a majority answered and at least one of them knows a leader; undefined when unknown. */
+  /**
+   * false: a majority is known to be down (quorum lost). true: a majority answered and one knows a leader.
+   * undefined: cannot tell (election in progress, or member URLs not dialable from here).
+   */
   quorum?: boolean;
 }
 
@@ -192,18 +198,21 @@ export interface EtcdDiagnosis {
  * member without quorum in etcd 3.4, so it answers even when writes hang), then probes every member's client
  * URL with a short deadline (`status`, also served locally). Never throws; bounded by about 2 x probeTimeoutMs.
  *
- * Caveat: members advertise the URLs *they* were given (container names on the docker target), which may not
- * be dialable from where this runs; the summary says so instead of claiming the members are down.
+ * Only a refused connection counts as "down": members advertise the URLs *they* were given (container names on
+ * the docker target), which may not resolve or answer from where this runs, and a slow probe on a loaded
+ * machine proves nothing. The member that answered the member list counts as reachable whatever its probe says.
  */
 export async function diagnoseEtcd(c: EtcdConnection, opts: { probeTimeoutMs?: number } = {}): Promise<EtcdDiagnosis> {
   const probeTimeout = opts.probeTimeoutMs ?? 1000;
   const where = c.endpoints.join(",");
   const probeConn = (endpoints: string[]): EtcdConnection => ({ ...c, endpoints, callTimeoutMs: probeTimeout, dialTimeoutMs: probeTimeout });
-  let listed: { name: string; url: string }[];
+  let listed: { id: string; name: string; url: string }[];
+  let responder: string;
   const front = connectEtcd(probeConn(c.endpoints));
   try {
     const res = await front.cluster.memberList({}, { deadline: Date.now() + probeTimeout });
-    listed = res.members.map((m) => ({ name: m.name || m.ID, url: m.clientURLs?.[0] ?? "" }));
+    responder = String(res.header.member_id);
+    listed = res.members.map((m) => ({ id: String(m.ID), name: m.name || String(m.ID), url: m.clientURLs?.[0] ?? "" }));
   } catch (err) {
     const detail = String((err as Error)?.message ?? err).split("\n")[0];
     return { summary: `etcd unreachable: no member answered at ${where} (${detail})`, members: [], reachable: 0, total: 0, quorum: undefined };
@@ -211,15 +220,18 @@ export async function diagnoseEtcd(c: EtcdConnection, opts: { probeTimeoutMs?: n
     front.close();
   }
   const members = await Promise.all(
-    listed.map(async (m): Promise<MemberProbe> => {
-      if (!m.url) return { ...m, reachable: false, error: "member has not started (no client URL)" };
+    listed.map(async ({ id, name, url }): Promise<MemberProbe> => {
+      const answeredList = id === responder;
+      if (!url) return { name, url, reachable: answeredList, down: !answeredList, error: "member has not started (no client URL)" };
       let client: Etcd3 | undefined;
       try {
-        client = connectEtcd(probeConn([m.url]));
+        client = connectEtcd(probeConn([url]));
         const st = await client.maintenance.status({ deadline: Date.now() + probeTimeout });
-        return { ...m, reachable: true, leader: String(st.leader) };
+        return { name, url, reachable: true, leader: String(st.leader) };
       } catch (err) {
-        return { ...m, reachable: false, error: String((err as Error)?.message ?? err).split("\n")[0] };
+        const error = String((err as Error)?.message ?? err).split("\n")[0];
+        if (answeredList) return { name, url, reachable: true, error: `answered the member list through ${where}; own probe: ${error}` };
+        return { name, url, reachable: false, down: /ECONNREFUSED|connection refused/i.test(error), error };
       } finally {
         client?.close();
       }
@@ -233,21 +245,22 @@ export function summarizeProbes(members: MemberProbe[], where: string): Omit<Etc
   const total = members.length;
   const up = members.filter((m) => m.reachable);
   const reachable = up.length;
+  const down = members.filter((m) => !m.reachable && m.down).length;
   const majority = Math.floor(total / 2) + 1;
-  const detail = members.map((m) => `${m.name} ${m.url || "-"}: ${m.reachable ? "up" : `down (${m.error ?? "no answer"})`}`).join("; ");
-  if (reachable === 0) {
-    return {
-      summary: `etcd members not reachable from here: the member list answered through ${where}, so at least 1 of ${total} members is up, but none of their advertised client URLs answered (${detail})`,
-      reachable, total, quorum: undefined,
-    };
+  const detail = members.map((m) => `${m.name} ${m.url || "-"}: ${m.reachable ? "up" : `${m.down ? "down" : "no answer"} (${m.error ?? "no answer"})`}`).join("; ");
+  if (total - down < majority) {
+    return { summary: `etcd quorum lost: ${reachable} of ${total} members reachable, ${majority} needed (${detail})`, reachable, total, quorum: false };
   }
   if (reachable < majority) {
-    return { summary: `etcd quorum lost: ${reachable} of ${total} members reachable, ${majority} needed (${detail})`, reachable, total, quorum: false };
+    return {
+      summary: `etcd members partly unreachable from here: ${reachable} of ${total} answered, ${majority} needed; the others may only be unreachable from this machine (advertised URLs), so quorum cannot be judged (${detail})`,
+      reachable, total, quorum: undefined,
+    };
   }
   const leaderless = up.every((m) => !m.leader || m.leader === "0");
   if (leaderless) {
     // A majority is up, so an election will most likely settle this: unknown, not lost.
-    return { summary: `etcd has no leader: ${reachable} of ${total} members reachable but none knows a leader (election in progress?) (${detail})`, reachable, total, quorum: undefined };
+    return { summary: `etcd has no leader: ${reachable} of ${total} members reachable but none reports a leader (election in progress?) (${detail})`, reachable, total, quorum: undefined };
   }
   return { summary: `etcd members healthy: ${reachable} of ${total} reachable with a leader (${detail}); the failure is likely transient or a slow disk`, reachable, total, quorum: true };
 }
