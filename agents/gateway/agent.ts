@@ -30,6 +30,8 @@ export interface AgentOptions {
   healthRise: number;
   healthFall: number;
   defaultHealthPath: string;
+  /** Baseline mode for benchmarks: apply membership changes by render + reload too (what confd did). */
+  reloadPerChange?: boolean;
 }
 
 export class GatewayAgent {
@@ -144,12 +146,13 @@ export class GatewayAgent {
     const drainingIds = new Set(stillDraining.map((d) => d.endpoint.id));
     this.draining = [...stillDraining, ...newlyRemoved(this.applied?.view, desired, now, this.o.drainMs).filter((d) => !drainingIds.has(d.endpoint.id))];
     this.scheduleDrainEnd();
-    this.health.setTargets(desired.services.flatMap((s) => s.endpoints.map((e) => ({ id: e.id, addr: e.addr, host: e.host, port: e.port, path: e.healthPath }))));
+    await this.health.setTargets(desired.services.flatMap((s) => s.endpoints.map((e) => ({ id: e.id, addr: e.addr, host: e.host, port: e.port, path: e.healthPath }))));
     const view = buildProxyView(desired, (id, addr) => this.health.get(id, addr), this.draining);
     const structure = structureKey(view);
     const membership = membershipKey(view);
     try {
-      if (!this.applied || this.applied.structure !== structure || !this.driver.running()) {
+      const reloadMembership = this.o.reloadPerChange && this.applied?.membership !== membership;
+      if (!this.applied || this.applied.structure !== structure || !this.driver.running() || reloadMembership) {
         await this.driver.applyStructure(view);
         this.log.info({ revision: desired.revision, services: view.services.map((s) => s.name) }, "config rendered and (re)loaded");
       } else if (this.applied.membership !== membership) {

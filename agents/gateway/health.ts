@@ -80,13 +80,15 @@ export class HealthChecker {
     return `${id}@${addr}`;
   }
 
-  setTargets(list: HealthTarget[]): void {
+  /** Replaces the targets; resolves once new targets have had their first check (bounded by the timeout). */
+  setTargets(list: HealthTarget[]): Promise<void> {
     const next = new Map(list.map((t) => [HealthChecker.key(t.id, t.addr), t]));
     const fresh = [...next.keys()].filter((k) => !this.targets.has(k));
     for (const k of this.states.keys()) if (!next.has(k)) this.states.delete(k);
     this.targets = next;
-    // Check new endpoints at once instead of waiting for the next round: this is on the propagation path.
-    for (const k of fresh) void this.check(k);
+    // Check new endpoints at once instead of waiting for the next round: this is on the propagation path,
+    // and knowing the verdict before the apply saves a second apply.
+    return Promise.all(fresh.map((k) => this.check(k))).then(() => undefined);
   }
 
   get(id: string, addr: string): HealthState {

@@ -64,6 +64,7 @@ export function buildCommand(): Command {
     .addOption(opt("--nginx-modules <dir>", "directory holding ndk_http_module.so and ngx_http_lua_module.so", "/usr/lib/nginx/modules"))
     .addOption(opt("--haproxy <binary>", "haproxy binary", "haproxy"))
     .addOption(opt("--workers <n>", "nginx worker_processes", "auto"))
+    .addOption(opt("--reload-per-change", "baseline for benchmarks: apply membership changes with a full render + reload, as confd did"))
     .addOption(opt("--user <user>", "nginx `user` directive when started as root (workers need the work dir)", "root"));
 }
 
@@ -129,6 +130,7 @@ export function settingsFromFlags(f: Record<string, string | undefined>, readFil
       healthRise: int("health-rise", f.healthRise ?? "", 1),
       healthFall: int("health-fall", f.healthFall ?? "", 1),
       defaultHealthPath: healthPath,
+      reloadPerChange: Boolean(f.reloadPerChange),
     },
     render: {
       workDir: path.resolve(f.workDir ?? "."),

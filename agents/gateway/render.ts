@@ -52,6 +52,7 @@ export function templateContext(view: ProxyView, s: RenderSettings) {
     services: view.services,
     defaultService: view.defaultService,
     defaultBackend: def?.backend ?? "",
+    anySticky: view.services.some((x) => x.sticky),
   };
   // The generation identifies the rendered content, so a driver can tell when a reload has taken effect.
   const generation = crypto.createHash("sha256").update(JSON.stringify(base)).digest("hex").slice(0, 12);

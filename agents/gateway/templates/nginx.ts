@@ -133,6 +133,7 @@ http {
           return ngx.exit(503)
         end
       }
+{{#if anySticky}}
       header_filter_by_lua_block {
         local name = ngx.ctx.sy_cookie
         if name then
@@ -148,6 +149,7 @@ http {
           end
         end
       }
+{{/if}}
       proxy_pass http://sy_balancer;
       proxy_http_version 1.1;
       proxy_set_header Connection "";

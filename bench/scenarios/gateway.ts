@@ -1,0 +1,244 @@
+/**
+ * gateway: the agent in host mode in front of real backends, real 3-member etcd, real nginx/haproxy.
+ *
+ *   propagation-<kind>    etcd put -> first request answered by the new endpoint (p50/p99 over CHANGES changes)
+ *   churn-<kind>          wrk -c32 keep-alive load while CHURN membership changes happen; failed vs total
+ *   churn-<kind>-reload   the same with --reload-per-change (a graceful reload per change, as confd did): baseline
+ *   overhead-<kind>       wrk requests/s through the gateway vs straight to the backend, same run; ratio
+ *
+ * Backends are separate Node processes (so they do not share the bench's event loop); loads are bounded in
+ * time and stay on loopback.
+ */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Etcd3 } from "etcd3";
+import { connectEtcd } from "../../lib/etcd/client";
+import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
+import { parseGatewayStatus } from "../../lib/etcd/status";
+import { startEtcdCluster, type TestCluster } from "../../test/helpers/etcd-cluster";
+import { freePorts, waitFor } from "../../test/helpers/ports";
+import { startProcess, tail, type Proc } from "../../test/helpers/processes";
+import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario";
+import { percentile, round } from "../stats";
+
+const run = promisify(execFile);
+const ROOT = "/bench-gateway";
+const CHANGES = 60;
+const CHURN = 20;
+const ROUNDS = 4;
+const KINDS = ["nginx", "haproxy"] as const;
+type Kind = (typeof KINDS)[number];
+
+const BACKEND_JS = `
+const http = require("http");
+const [port, name] = [Number(process.argv[1]), process.argv[2]];
+const s = http.createServer((req, res) => { res.setHeader("Content-Type", "text/plain"); res.end(name + "\\n"); });
+s.keepAliveTimeout = 120000;
+s.listen(port, "127.0.0.1");
+`;
+
+interface Rig {
+  dir: string;
+  cluster: TestCluster;
+  etcd: Etcd3;
+  agent: Proc;
+  listenPort: number;
+  backends: { name: string; port: number; addr: string; proc: Proc }[];
+  stop(): Promise<void>;
+}
+
+async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []): Promise<Rig> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sy-bench-gateway-${kind}-`));
+  const cluster = await startEtcdCluster({ size: 3 });
+  const etcd = connectEtcd(cluster.connection({ callTimeoutMs: 5000 }));
+  const ports = await freePorts(3 + nBackends);
+  const [listenPort, statsPort, metricsPort] = ports;
+  const backends = ports.slice(3).map((port, i) => {
+    const name = `b${i}`;
+    return { name, port, addr: `127.0.0.1:${port}`, proc: startProcess("node", ["-e", BACKEND_JS, String(port), name], path.join(dir, `${name}.log`)) };
+  });
+  const agent = startProcess(path.resolve("node_modules/.bin/tsx"), [
+    "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", `bench-${kind}`,
+    "--work-dir", path.join(dir, "work"), "--listen", `127.0.0.1:${listenPort}`, "--stats", `127.0.0.1:${statsPort}`,
+    "--metrics", `127.0.0.1:${metricsPort}`, "--drain-ms", "200", "--health-interval-ms", "500", ...extraFlags,
+  ], path.join(dir, "agent.log"), { LOG_LEVEL: "warn" });
+  const rig: Rig = {
+    dir, cluster, etcd, agent, listenPort, backends,
+    async stop() {
+      await agent.kill("SIGTERM");
+      await Promise.all(backends.map((b) => b.proc.kill("SIGKILL")));
+      etcd.close();
+      await cluster.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor("backends", async () => {
+      for (const b of backends) await get(b.port, new http.Agent());
+      return true;
+    }, 20_000, 100);
+    await waitFor("agent /healthz", async () => (await get(metricsPort, new http.Agent(), "/healthz")).status === 200, 60_000, 100);
+  } catch (e) {
+    const logs = tail(agent.logFile, 30);
+    await rig.stop();
+    throw new Error(`${(e as Error).message}\n${logs}`);
+  }
+  return rig;
+}
+
+function get(port: number, agent: http.Agent, urlPath = "/"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: urlPath, agent, timeout: 5000 }, (res) => {
+      let body = "";
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+  });
+}
+
+async function statusRouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
+  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
+  const s = v ? parseGatewayStatus(v) : undefined;
+  return !!s && !("problem" in s) && s.endpoints[id]?.health === "healthy";
+}
+
+async function statusUnrouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
+  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
+  const s = v ? parseGatewayStatus(v) : undefined;
+  return !!s && !("problem" in s) && !s.endpoints[id];
+}
+
+function propagation(kind: Kind): Scenario {
+  return {
+    name: `propagation-${kind}`,
+    description: `etcd put -> first request served by the new endpoint through ${kind}, ${CHANGES} changes (agent defaults: quiet 50 ms, max wait 250 ms)`,
+    async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+      const rig = await startRig(kind, 2);
+      const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const [a] = rig.backends;
+        await rig.etcd.put(upstreamKey(ROOT, "app", "e0")).value(a.addr);
+        await waitFor("first endpoint routed", async () => (await get(rig.listenPort, client)).body === a.name, 30_000, 20);
+        const samples: number[] = [];
+        let current = 0;
+        for (let i = 1; i <= CHANGES; i++) {
+          const next = rig.backends[i % 2];
+          const t0 = performance.now();
+          await rig.etcd.put(upstreamKey(ROOT, "app", `e${i}`)).value(next.addr);
+          // Poll with back-to-back keep-alive requests until the new endpoint answers.
+          for (;;) {
+            const r = await get(rig.listenPort, client);
+            if (r.body === next.name) break;
+            if (performance.now() - t0 > 10_000) throw new Error(`endpoint e${i} not served after 10 s`);
+          }
+          samples.push(performance.now() - t0);
+          await rig.etcd.delete().key(upstreamKey(ROOT, "app", `e${current}`));
+          await waitFor(`e${current} unrouted`, () => statusUnrouted(rig, `app/e${current}`, kind), 10_000, 20);
+          current = i;
+        }
+        ctx.log(`${CHANGES} changes measured`);
+        return {
+          metrics: { p50_ms: round(percentile(samples, 50), 1), p99_ms: round(percentile(samples, 99), 1), max_ms: round(Math.max(...samples), 1), changes: CHANGES },
+          series: { propagation_ms: samples.map((x) => round(x, 1)) },
+        };
+      } finally {
+        client.destroy();
+        await rig.stop();
+      }
+    },
+  };
+}
+
+interface WrkResult {
+  requests: number;
+  failed: number;
+  rps: number;
+  detail: string;
+}
+
+async function wrk(port: number, seconds: number, connections: number, threads = 2): Promise<WrkResult> {
+  const { stdout } = await run("wrk", [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", `http://127.0.0.1:${port}/`], { timeout: (seconds + 30) * 1000 });
+  const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const socketErrors = sock ? sock.slice(1).reduce((s, x) => s + Number(x), 0) : 0;
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? NaN);
+  return { requests, failed: socketErrors + non2xx, rps, detail: `${sock?.[0] ?? "no socket errors"}; non-2xx ${non2xx}` };
+}
+
+function churn(kind: Kind, reload: boolean): Scenario {
+  return {
+    name: `churn-${kind}${reload ? "-reload" : ""}`,
+    description: `wrk -c32 keep-alive load through ${kind} while ${CHURN} membership changes happen, ${reload ? "each applied by a graceful reload (baseline)" : "applied without reload"}`,
+    async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+      const rig = await startRig(kind, 4, reload ? ["--reload-per-change"] : []);
+      try {
+        // Two stable endpoints, two that come and go.
+        for (const b of rig.backends.slice(0, 2)) await rig.etcd.put(upstreamKey(ROOT, "app", b.name)).value(b.addr);
+        for (const b of rig.backends.slice(0, 2)) await waitFor(`${b.name} routed`, () => statusRouted(rig, `app/${b.name}`, kind), 30_000, 50);
+        const intervalMs = 500;
+        const seconds = Math.ceil((CHURN * intervalMs) / 1000) + 3;
+        const load = wrk(rig.listenPort, seconds, 32);
+        await new Promise((r) => setTimeout(r, 1000));
+        const present = new Set<string>();
+        for (let i = 0; i < CHURN; i++) {
+          const b = rig.backends[2 + (Math.floor(i / 2) % 2)];
+          const key = upstreamKey(ROOT, "app", b.name);
+          if (present.has(b.name)) {
+            await rig.etcd.delete().key(key);
+            present.delete(b.name);
+          } else {
+            await rig.etcd.put(key).value(b.addr);
+            present.add(b.name);
+          }
+          await new Promise((r) => setTimeout(r, intervalMs));
+        }
+        const w = await load;
+        ctx.log(`wrk: ${w.requests} requests, ${w.detail}`);
+        if (w.failed > 0) ctx.log(`proxy log tail:\n${tail(path.join(rig.dir, "work", kind === "nginx" ? "nginx-error.log" : "haproxy.out"), 12)}\nagent log tail:\n${tail(rig.agent.logFile, 8)}`);
+        return { metrics: { failed_requests: w.failed, total_requests: w.requests, changes: CHURN, requests_per_second: round(w.rps, 0) } };
+      } finally {
+        await rig.stop();
+      }
+    },
+  };
+}
+
+function overhead(kind: Kind): Scenario {
+  return {
+    name: `overhead-${kind}`,
+    description: `wrk -c16 requests/s through ${kind} vs straight to the same backend (4 alternating 3 s windows each, same run); ratio`,
+    async run(ctx: ScenarioContext): Promise<ScenarioResult> {
+      const rig = await startRig(kind, 1);
+      try {
+        const [b] = rig.backends;
+        await rig.etcd.put(upstreamKey(ROOT, "app", b.name)).value(b.addr);
+        await waitFor("routed", () => statusRouted(rig, `app/${b.name}`, kind), 30_000, 50);
+        await wrk(rig.listenPort, 2, 16, 1); // warm-up
+        // Alternate short windows so that load from elsewhere on the machine hits both sides alike.
+        let direct = 0;
+        let via = 0;
+        let failed = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+          const d = await wrk(b.port, 3, 16, 1);
+          const v = await wrk(rig.listenPort, 3, 16, 1);
+          direct += d.rps / ROUNDS;
+          via += v.rps / ROUNDS;
+          failed += d.failed + v.failed;
+        }
+        ctx.log(`direct ${round(direct, 0)} rps, via ${kind} ${round(via, 0)} rps (mean of ${ROUNDS} alternating 3 s windows)`);
+        return { metrics: { direct_rps: round(direct, 0), gateway_rps: round(via, 0), ratio: round(via / direct, 3), failed_requests: failed } };
+      } finally {
+        await rig.stop();
+      }
+    },
+  };
+}
+
+export const scenarios: Scenario[] = KINDS.flatMap((k) => [propagation(k), churn(k, false), churn(k, true), overhead(k)]);
