@@ -56,7 +56,7 @@ export function buildCommand(): Command {
     .addOption(opt("--resync-ms <ms>", "full re-list interval, a safety net behind the watch", "30000"))
     .addOption(opt("--status-ttl <s>", "TTL of the status key's lease", "10"))
     .addOption(opt("--health-interval-ms <ms>", "active health check interval", "1000"))
-    .addOption(opt("--health-timeout-ms <ms>", "active health check timeout", "1000"))
+    .addOption(opt("--health-timeout-ms <ms>", "active health check timeout (a refused connection fails at once; this only bounds slow answers)", "2000"))
     .addOption(opt("--health-rise <n>", "consecutive successes to return to rotation", "1"))
     .addOption(opt("--health-fall <n>", "consecutive failures to leave rotation", "2"))
     .addOption(opt("--health-path <path>", "health path when neither the upstream value nor the route names one", "/"))

@@ -20,6 +20,15 @@ describe("proxy view", () => {
     expect(v.services[0].backend).toBe("sy_app");
   });
 
+  it("routes to unhealthy endpoints when none is healthy (panic mode), never to pending ones", () => {
+    const v = buildProxyView(state({ a: "127.0.0.1:1", b: "127.0.0.1:2" }), (id) => ({ health: id === "app/a" ? "unhealthy" : "pending" }), []);
+    expect(v.services[0].endpoints.map((e) => [e.name, e.enabled, e.health])).toEqual([
+      ["a", true, "unhealthy"],
+      ["b", false, "pending"],
+    ]);
+    expect(v.services[0].endpoints[0].reason).toMatch(/routed anyway/);
+  });
+
   it("keeps a removed endpoint listed but disabled while it drains", () => {
     const healthy = () => ({ health: "healthy" as const });
     const before = buildProxyView(state({ a: "127.0.0.1:1", b: "127.0.0.1:2" }), healthy, []);

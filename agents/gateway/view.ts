@@ -67,6 +67,17 @@ export function buildProxyView(desired: DesiredState, healthOf: (id: string, add
         draining: false,
       };
     });
+    // Panic mode: when no endpoint is healthy, a 503 is certain, while health checks can be wrong all at once
+    // (a starved agent times every probe out together). Route to the once-seen, now-unhealthy ones anyway,
+    // as nginx does when all its peers are marked failed. Pending (never checked) endpoints stay out.
+    if (!endpoints.some((e) => e.enabled)) {
+      for (const e of endpoints) {
+        if (e.health === "unhealthy" && e.weight > 0) {
+          e.enabled = true;
+          e.reason = `${e.reason ?? "unhealthy"}; routed anyway: no endpoint of '${s.name}' is healthy`;
+        }
+      }
+    }
     const names = new Set(endpoints.map((e) => e.name));
     for (const d of draining) {
       if (d.service === s.name && !names.has(d.endpoint.name)) {

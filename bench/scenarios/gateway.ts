@@ -65,7 +65,9 @@ async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []
     "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", `bench-${kind}`,
     "--work-dir", path.join(dir, "work"), "--listen", `127.0.0.1:${listenPort}`, "--stats", `127.0.0.1:${statsPort}`,
     "--metrics", `127.0.0.1:${metricsPort}`, "--drain-ms", "200", "--health-interval-ms", "500", ...extraFlags,
-  ], path.join(dir, "agent.log"), { LOG_LEVEL: "warn" });
+    // Extra agent flags for experiments, e.g. GATEWAY_BENCH_FLAGS="--workers 1".
+    ...(process.env.GATEWAY_BENCH_FLAGS ?? "").split(" ").filter(Boolean),
+  ], path.join(dir, "agent.log"), { LOG_LEVEL: "info" });
   const rig: Rig = {
     dir, cluster, etcd, agent, listenPort, backends,
     async stop() {

@@ -13,8 +13,9 @@ describe("planRuntime", () => {
     expect(commands(view({ a: "127.0.0.1:1" }), view({ a: "127.0.0.1:1", b: "127.0.0.1:2" }))).toEqual(["add server sy_app/b 127.0.0.1:2 weight 1", "enable server sy_app/b"]);
   });
   it("puts unhealthy servers in maintenance and back", () => {
-    expect(commands(view({ a: "127.0.0.1:1" }), view({ a: "127.0.0.1:1" }, ["app/a"]))).toEqual(["disable server sy_app/a"]);
-    expect(commands(view({ a: "127.0.0.1:1" }, ["app/a"]), view({ a: "127.0.0.1:1" }))).toEqual(["enable server sy_app/a"]);
+    const two = { a: "127.0.0.1:1", b: "127.0.0.1:2" };
+    expect(commands(view(two), view(two, ["app/a"]))).toEqual(["disable server sy_app/a"]);
+    expect(commands(view(two, ["app/a"]), view(two))).toEqual(["enable server sy_app/a"]);
   });
   it("moves a server to a new address through maintenance", () => {
     expect(commands(view({ a: "127.0.0.1:1" }), view({ a: "127.0.0.2:9" }))).toEqual(["disable server sy_app/a", "set server sy_app/a addr 127.0.0.2 port 9", "enable server sy_app/a"]);

@@ -124,13 +124,13 @@ http {
           ngx.status = 503
           ngx.header["Content-Type"] = "text/plain"
           ngx.say("switchyard: no service is routed for host '", ngx.var.host, "' and there is no default service")
-          return ngx.exit(503)
+          return ngx.exit(ngx.HTTP_OK)
         end
         if #switchyard.peers(svc) == 0 then
           ngx.status = 503
           ngx.header["Content-Type"] = "text/plain"
           ngx.say("switchyard: service '", svc, "' has no healthy endpoints")
-          return ngx.exit(503)
+          return ngx.exit(ngx.HTTP_OK)
         end
       }
 {{#if anySticky}}
