@@ -1,0 +1,134 @@
+/**
+ * Gateway: the gateway container — the switchyard gateway agent supervising nginx or haproxy — on the
+ * topology's gateway host. The component is thin: `gatewayAgentArgs` (pure, unit-tested) builds the agent's
+ * command line; the image is agents/gateway/image with the agent bundled in (one image for both kinds).
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import crypto from "node:crypto";
+import type { EtcdConnection } from "../lib/etcd/client";
+import { DEFAULT_ROOT } from "../lib/etcd/keys";
+import type { Host } from "../targets/host";
+import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+
+export const GATEWAY_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/gateway/image", bundles: { "gateway.js": "agents/gateway/main.ts" } };
+export const GATEWAY_PORT = 8000;
+export const GATEWAY_STATS_PORT = 1936;
+export const GATEWAY_METRICS_PORT = 9100;
+const CERT_DIR = "/etc/switchyard/etcd";
+
+export type GatewayKind = "nginx" | "haproxy";
+
+export interface GatewayArgs {
+  host: Host;
+  kind: GatewayKind;
+  /** Prefix of container and image names ("switchyard-dev"). */
+  prefix: string;
+  /** Client connection to etcd as seen from the container (the etcd proxy's internal endpoint). */
+  etcd: pulumi.Input<EtcdConnection>;
+  root?: pulumi.Input<string>;
+  /** Published port for client traffic. Default 8000. */
+  port?: number;
+  /** Published port of the haproxy stats page. Default 1936. */
+  statsPort?: number;
+  /** Published (operator-only) port of /healthz and /metrics. Default 9100. */
+  metricsPort?: number;
+  /** A handlebars template replacing the built-in one (its text). */
+  template?: pulumi.Input<string>;
+  /** Extra agent flags, e.g. ["--quiet-ms", "100"]. */
+  extraFlags?: string[];
+  baseImage?: string;
+}
+
+/** The agent's command line inside the container. Pure. */
+export function gatewayAgentArgs(a: { kind: GatewayKind; id: string; etcd: EtcdConnection; root: string; hasTemplate: boolean; extraFlags?: string[] }): string[] {
+  const args = [
+    "--kind", a.kind,
+    "--id", a.id,
+    "--root", a.root,
+    "--etcd", a.etcd.endpoints.join(","),
+    "--listen", `0.0.0.0:${GATEWAY_PORT}`,
+    "--stats", `0.0.0.0:${GATEWAY_STATS_PORT}`,
+    "--metrics", `0.0.0.0:${GATEWAY_METRICS_PORT}`,
+  ];
+  if (a.etcd.tls) {
+    args.push("--etcd-ca", `${CERT_DIR}/ca.pem`);
+    if (a.etcd.tls.cert) args.push("--etcd-cert", `${CERT_DIR}/cert.pem`, "--etcd-key", `${CERT_DIR}/key.pem`);
+  }
+  if (a.hasTemplate) args.push("--template", "/etc/switchyard/gateway.hbs");
+  return [...args, ...(a.extraFlags ?? [])];
+}
+
+export class Gateway extends pulumi.ComponentResource {
+  readonly container: docker.Container;
+  /** Where clients send traffic ("http://localhost:8000"). */
+  readonly url: pulumi.Output<string>;
+  /** The haproxy stats page (nginx gateways serve none; the URL is still reserved). */
+  readonly statsUrl: pulumi.Output<string>;
+  /** The agent's /healthz and /metrics, for the operator. */
+  readonly metricsUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:gateway:Gateway", name, {}, opts);
+    const port = args.port ?? GATEWAY_PORT;
+    const statsPort = args.statsPort ?? GATEWAY_STATS_PORT;
+    const metricsPort = args.metricsPort ?? GATEWAY_METRICS_PORT;
+    const containerName = `${args.prefix}-gateway-${args.kind}`;
+    const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
+
+    const dir = prepareContext(`${name}-image`, GATEWAY_IMAGE_SPEC);
+    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
+    const image = builtImage(`${name}-image`, { ...GATEWAY_IMAGE_SPEC, imageName: `${args.prefix}-gateway:${tag}`, baseImage, provider: args.host.provider }, this);
+
+    const etcd = pulumi.output(args.etcd);
+    const root = pulumi.output(args.root ?? DEFAULT_ROOT);
+    const uploads = pulumi.all([etcd, args.template]).apply(([c, template]) => [
+      ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
+      ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
+      ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+      ...(template ? [{ file: "/etc/switchyard/gateway.hbs", content: template }] : []),
+    ]);
+    const command = pulumi.all([etcd, root, args.template]).apply(([c, r, template]) =>
+      gatewayAgentArgs({ kind: args.kind, id: containerName, etcd: c, root: r, hasTemplate: Boolean(template), extraFlags: args.extraFlags }));
+    // Credentials go through the environment (a secret), never the command line.
+    const envs = etcd.apply((c) => (c.auth ? [`SWITCHYARD_GATEWAY_ETCD_USER=${c.auth.username}:${c.auth.password}`] : []));
+
+    this.container = new docker.Container(name, {
+      name: containerName,
+      image: image.imageName,
+      command,
+      envs: pulumi.secret(envs),
+      uploads,
+      hostname: containerName,
+      restart: "unless-stopped",
+      // tini as PID 1 reaps the proxy's exited workers and forwards SIGTERM to the agent.
+      init: true,
+      networksAdvanced: [{ name: args.host.networkName, aliases: [containerName] }],
+      ports: [
+        ...args.host.publish(GATEWAY_PORT, "public", port),
+        ...args.host.publish(GATEWAY_STATS_PORT, "public", statsPort),
+        ...args.host.publish(GATEWAY_METRICS_PORT, "operator", metricsPort),
+      ],
+      healthcheck: {
+        tests: ["CMD", "node", "-e", `require("http").get("http://127.0.0.1:${GATEWAY_METRICS_PORT}/healthz", (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on("error", () => process.exit(1))`],
+        interval: "5s",
+        timeout: "3s",
+        retries: 3,
+        startPeriod: "10s",
+      },
+      // The agent stops the proxy gracefully (in-flight requests finish) and revokes its status lease.
+      destroyGraceSeconds: 15,
+      labels: [
+        { label: "switchyard.stack", value: args.prefix },
+        { label: "switchyard.role", value: "gateway" },
+        { label: "switchyard.gateway.kind", value: args.kind },
+      ],
+    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true });
+
+    const publicAddress = args.host.externalAddress("public");
+    this.url = pulumi.interpolate`http://${publicAddress}:${port}`;
+    this.statsUrl = pulumi.interpolate`http://${publicAddress}:${statsPort}/`;
+    this.metricsUrl = pulumi.interpolate`http://${args.host.externalAddress("operator")}:${metricsPort}/metrics`;
+    this.registerOutputs({ url: this.url, statsUrl: this.statsUrl, metricsUrl: this.metricsUrl });
+  }
+}
