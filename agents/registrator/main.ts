@@ -11,8 +11,23 @@ import { Registrator } from "./registrator";
 
 const log = createLogger("registrator");
 
+/**
+ * docker-modem (under dockerode 4) attaches no 'error' listener to the response of a non-streaming call, so
+ * when the Docker daemon dies in the middle of answering a list or inspect, Node raises the response's
+ * "aborted" error as uncaught. The call itself is bounded by a deadline (DockerSource), so the reconcile that
+ * made it fails and is retried. Only this error, from Node's HTTP client, is survived.
+ */
+export function isAbortedDockerResponse(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.message === "aborted" && e?.code === "ECONNRESET" && /_http_client/.test(e?.stack ?? "");
+}
+
 // Never exit silently: whatever kills the process is logged first.
 process.on("uncaughtException", (err) => {
+  if (isAbortedDockerResponse(err)) {
+    log.warn("a Docker API response was cut off (daemon stopping or restarting?); continuing");
+    return;
+  }
   log.fatal({ err: err.stack ?? String(err) }, "uncaught exception; exiting");
   process.exit(1);
 });

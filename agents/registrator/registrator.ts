@@ -11,7 +11,7 @@ import { connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
 import type { Logger } from "../../lib/log";
 import { DockerSource, eventVerb, type ContainerEvent } from "./docker";
 import { LeaseKeeper, RegistryStore } from "./etcd";
-import { labelNames, registrationFor, type Registration, type RegistrationSettings } from "./labels";
+import { labelNames, registrationFor, type ContainerFacts, type Registration, type RegistrationSettings } from "./labels";
 import { createMetrics, type RegistratorMetrics } from "./metrics";
 import { planSync } from "./planner";
 import { ReconcileTrigger } from "./trigger";
@@ -151,7 +151,25 @@ export class Registrator {
     for (const r of reasons) this.metrics.resyncs.inc({ reason: r.startsWith("docker:") ? "docker-event" : r });
     if (reasons.some((r) => FULL_RESYNC.has(r))) this.docker.forget();
 
-    const containers = await this.docker.runningLabelled();
+    let containers: ContainerFacts[];
+    try {
+      containers = await this.docker.runningLabelled();
+    } catch (err) {
+      // The daemon cannot be asked (stopping, restarting, crashed). Keys of containers that events reported
+      // going away are still removed; nothing is added on stale knowledge; the trigger retries with backoff.
+      const known = this.docker.lastKnownRunning();
+      if (known) await this.sync(known, { deletesOnly: true }).catch(() => undefined);
+      throw new Error(`Docker API unavailable at ${this.cfg.dockerUrl}: ${(err as Error).message}`);
+    }
+    await this.sync(containers, { deletesOnly: false });
+    this.metrics.reconcileSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.lastError = undefined;
+    this.lastReconcileAt = new Date();
+    this.log.debug({ reasons, registered: this.registered }, "reconciled");
+  }
+
+  /** Plans from these containers against etcd and applies the plan (or only its deletions). */
+  private async sync(containers: ContainerFacts[], o: { deletesOnly: boolean }): Promise<void> {
     const desired: Registration[] = [];
     const problems = new Map<string, string>();
     for (const c of containers) {
@@ -161,23 +179,23 @@ export class Registrator {
     }
     const leaseId = await this.leases.ensure();
     const current = await this.store.read();
-    const plan = planSync({ desired, current, registratorId: this.cfg.registratorId, leaseId });
-    for (const c of plan.conflicts) problems.set(c.containerName, `${c.key}: ${c.problem}`);
-    this.reportProblems(problems);
+    const full = planSync({ desired, current, registratorId: this.cfg.registratorId, leaseId });
+    const plan = o.deletesOnly ? { ...full, puts: [] } : full;
+    if (!o.deletesOnly) {
+      for (const c of plan.conflicts) problems.set(c.containerName, `${c.key}: ${c.problem}`);
+      this.reportProblems(problems);
+    }
 
     const result = await this.store.apply(plan, leaseId);
     for (const p of plan.puts) if (!result.raced.includes(p.key)) this.log.info({ key: p.key, value: p.value, why: p.why }, "registered");
-    for (const d of plan.deletes) if (!result.raced.includes(d.key)) this.log.info({ key: d.key }, "deregistered");
+    for (const d of plan.deletes) if (!result.raced.includes(d.key)) this.log.info({ key: d.key, ...(o.deletesOnly ? { from: "docker events while the API is unavailable" } : {}) }, "deregistered");
     this.metrics.writes.inc({ op: "put" }, result.put);
     this.metrics.writes.inc({ op: "delete" }, result.deleted);
+    if (o.deletesOnly) return;
     this.metrics.registered.set(plan.registered);
     this.metrics.conflicts.set(plan.conflicts.length);
     this.metrics.invalid.set(problems.size - plan.conflicts.length);
-    this.metrics.reconcileSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.registered = plan.registered;
-    this.lastError = undefined;
-    this.lastReconcileAt = new Date();
-    this.log.debug({ reasons, puts: plan.puts.length, deletes: plan.deletes.length, registered: plan.registered }, "reconciled");
     if (result.raced.length) this.trigger.request("raced");
   }
 

@@ -2,7 +2,9 @@
  * Fixtures for the registrator's integration tests and benchmark:
  * - a PRIVATE dockerd (own socket, data root, exec root and pid file under a temp dir; no default bridge; no
  *   iptables) so the tests can kill and restart "the Docker daemon" without touching the shared one other
- *   people use. Published ports work through docker-proxy on 127.0.0.1 and a user-defined bridge network
+ *   people use. Its containerd runs as a separate process, as Debian's containerd.service does: a dockerd
+ *   crash then leaves containerd (and the containers) running, and the restarted dockerd reconnects.
+ *   Published ports work through docker-proxy on 127.0.0.1 and a user-defined bridge network
  *   on a 10.213.x.0/24 subnet that no route on this machine uses yet.
  * - a tiny HTTP backend image built from the debian:bookworm-slim base (loaded from the shared daemon, so
  *   nothing is downloaded) and a Perl script;
@@ -30,14 +32,32 @@ export interface PrivateDockerd {
   url: string;
   /** `docker -H <url> <args…>`; resolves stdout trimmed, rejects with stderr. */
   docker(...args: string[]): Promise<string>;
-  /** SIGTERM the daemon (stopping its containers, as `systemctl restart docker` does) and start it again. */
-  restart(): Promise<void>;
+  /**
+   * Stops the daemon and starts it again. SIGTERM stops its containers first (`systemctl restart docker`);
+   * SIGKILL leaves them running until the new daemon cleans them up (a crash).
+   */
+  restart(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
 }
 
+function containerdConfig(dir: string): string {
+  return [
+    "version = 2",
+    `root = "${dir}/containerd/root"`,
+    `state = "${dir}/containerd/state"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    "[grpc]",
+    `  address = "${dir}/containerd.sock"`,
+    "[debug]",
+    `  address = "${dir}/containerd-debug.sock"`,
+    "",
+  ].join("\n");
+}
+
 function dockerdArgs(dir: string): string[] {
   return [
+    "--containerd", `${dir}/containerd.sock`,
     "--host", `unix://${dir}/docker.sock`,
     "--data-root", `${dir}/data`,
     "--exec-root", `${dir}/exec`,
@@ -64,12 +84,20 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
   const dir = fs.mkdtempSync("/tmp/sy-rd-");
   const url = `unix://${dir}/docker.sock`;
   let proc: Proc | undefined;
+  let containerd: Proc | undefined;
   const docker = async (...args: string[]) => {
     const { stdout } = await run("docker", ["-H", url, ...args], { maxBuffer: 16 << 20 });
     return stdout.trim();
   };
   const logs = () => tail(path.join(dir, "dockerd.log"), 30);
   const start = async () => {
+    if (!containerd) {
+      fs.writeFileSync(path.join(dir, "containerd.toml"), containerdConfig(dir));
+      containerd = startProcess("containerd", ["--config", path.join(dir, "containerd.toml")], path.join(dir, "containerd.log"));
+      await waitFor("the private containerd's socket", async () => fs.existsSync(path.join(dir, "containerd.sock")), 30_000, 50);
+    }
+    // A crashed daemon leaves its pid file, and dockerd refuses to start over one.
+    fs.rmSync(path.join(dir, "dockerd.pid"), { force: true });
     proc = startProcess("dockerd", dockerdArgs(dir), path.join(dir, "dockerd.log"));
     try {
       await waitFor("the private dockerd to answer", async () => (await docker("version", "--format", "{{.Server.Version}}")) !== "", 60_000, 200);
@@ -77,11 +105,11 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
       throw new Error(`${(e as Error).message}\n${logs()}`);
     }
   };
-  const stopDaemon = async () => {
+  const stopDaemon = async (signal: "SIGTERM" | "SIGKILL" = "SIGTERM") => {
     if (!proc) return;
     const p = proc;
     proc = undefined;
-    p.child.kill("SIGTERM");
+    p.child.kill(signal);
     const exited = await Promise.race([p.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000))]);
     if (!exited) await p.kill("SIGKILL");
   };
@@ -92,15 +120,9 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
       await docker("network", "rm", NETWORK).catch(() => undefined);
     } finally {
       await stopDaemon();
-      // The managed containerd normally exits with dockerd; make sure, by its pid file.
-      const cpid = Number(fs.readFileSync(path.join(dir, "exec/containerd/containerd.pid"), { encoding: "utf8", flag: "a+" }) || 0);
-      if (cpid > 0) {
-        try {
-          process.kill(cpid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-      }
+      await containerd?.kill("SIGTERM");
+      containerd = undefined;
+      killLeftovers(dir);
       const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter((m) => m?.startsWith(dir + "/"));
       for (const m of mounts.sort().reverse()) await run("umount", ["-l", m]).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
@@ -126,13 +148,49 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
     dir,
     url,
     docker,
-    async restart() {
-      await stopDaemon();
+    async restart(signal = "SIGTERM") {
+      await stopDaemon(signal);
       await start();
     },
     logs,
     stop,
   };
+}
+
+/**
+ * Kills what a failed test may leave behind under this private daemon's directory (container shims and the
+ * processes they run), by pid, children first. Only processes whose command line names `dir` are touched.
+ */
+function killLeftovers(dir: string): void {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(dir)) pids.push(Number(entry));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  for (const pid of pids) {
+    let children: string[] = [];
+    try {
+      children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      /* exited */
+    }
+    for (const child of children.map(Number)) {
+      try {
+        process.kill(child, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 export interface BackendOptions {
@@ -204,7 +262,7 @@ export async function startRegistrator(o: RegistratorOptions): Promise<Registrat
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${tail(logFile, 40)}`);
   }
-  return { proc, healthUrl, metricsUrl: `http://127.0.0.1:${port}/metrics`, logs: () => tail(logFile, 60) };
+  return { proc, healthUrl, metricsUrl: `http://127.0.0.1:${port}/metrics`, logs: () => tail(logFile, Number(process.env.SY_LOG_LINES ?? 60)) };
 }
 
 /** Reads the upstream keys of a service (prefix) as key → value. */
