@@ -32,10 +32,11 @@ export interface RawOptions {
 
 export function describeCommand(program: Command): Command {
   return program
+    .summary("run the registrator (the default command)")
     .description(
-      "Registers every running Docker container that carries the label <prefix>.service=<name> in etcd, at\n" +
-        "<root>/services/<name>/upstream/<endpoint> = {\"addr\":\"HOST_IP:<published port>\", ...}, under one lease\n" +
-        "kept alive with the given TTL. Keys go at once when their container stops, and with the lease when the\n" +
+      "Registers every running Docker container that carries the label <prefix>.service=<name> in etcd, at " +
+        "<root>/services/<name>/upstream/<endpoint> = {\"addr\":\"HOST_IP:<published port>\", ...}, under one lease " +
+        "kept alive with the given TTL. Keys go at once when their container stops, and with the lease when the " +
         "registrator dies. Serves /healthz and Prometheus /metrics.",
     )
     .addOption(new Option("--host-ip <address>", "address other hosts reach this host's published ports at").env("HOST_IP"))

@@ -36,8 +36,11 @@ process.on("unhandledRejection", (err) => {
   process.exit(1);
 });
 
-const program = new Command("registrator");
-describeCommand(program.command("run", { isDefault: true }).description("run the registrator (default command)")).action(async (opts: RawOptions) => {
+const program = new Command("registrator").description("Registers labelled Docker containers in etcd under a lease (switchyard).");
+const runCommand = describeCommand(program.command("run", { isDefault: true }));
+// `registrator --help` shows the default command's options too: that is what operators look for.
+program.addHelpText("after", () => `\nDefault command (registrator [options] = registrator run [options]):\n\n${runCommand.helpInformation()}`);
+runCommand.action(async (opts: RawOptions) => {
   const cfg = configFromOptions(opts);
   if ("problems" in cfg) {
     for (const p of cfg.problems) log.fatal(p);

@@ -1,0 +1,140 @@
+/**
+ * Registrator: one registrator container per backend host (the role docker-register played in
+ * 001_cc7f9551e19e8783.txt), with the host's Docker socket mounted, HOST_IP set to the address other hosts
+ * reach that host's published ports at, and the etcd connection. It registers the containers started outside
+ * the program (`docker run --label switchyard.service=app -p 8000 ...`); the program's own backends are
+ * registered by their Upstream resources and carry no service label.
+ *
+ * Thin: `registratorEnv` (pure, unit-tested) is the agent's configuration; the image is
+ * agents/registrator/image plus the bundle from agents/registrator/bundle.ts.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import crypto from "node:crypto";
+import path from "node:path";
+import { bundleRegistrator } from "../agents/registrator/bundle";
+import type { EtcdConnection } from "../lib/etcd/client";
+import { DEFAULT_ROOT } from "../lib/etcd/keys";
+import type { Host } from "../targets/host";
+import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
+
+export const REGISTRATOR_METRICS_PORT = 9102;
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+const CERT_DIR = "/etc/switchyard/etcd";
+
+export interface RegistratorArgs {
+  /** The backend hosts: one registrator on each. */
+  hosts: Host[];
+  /** Prefix of container and image names ("switchyard-dev"). */
+  prefix: string;
+  /** Client connection to etcd as seen from the containers (the etcd proxy's internal endpoint). */
+  etcd: pulumi.Input<EtcdConnection>;
+  root?: pulumi.Input<string>;
+  /** Lease TTL in seconds (default 15): how long keys outlive a dead registrator. */
+  ttlSeconds?: number;
+  /** Full resync period in seconds (default 30; 0 disables). */
+  resyncIntervalSeconds?: number;
+  /** Label prefix (default "switchyard": switchyard.service, switchyard.port, ...). */
+  labelPrefix?: string;
+  /** Published (operator-only) port of /healthz and /metrics. Default 9102. */
+  metricsPort?: number;
+  baseImage?: string;
+}
+
+/** The agent's environment (its documented variables) for one host. Pure; credentials excluded. */
+export function registratorEnv(a: { hostIp: string; id: string; etcd: EtcdConnection; root: string; ttlSeconds?: number; resyncIntervalSeconds?: number; labelPrefix?: string }): string[] {
+  const env = [
+    `HOST_IP=${a.hostIp}`,
+    `REGISTRATOR_ID=${a.id}`,
+    `ETCD_ENDPOINTS=${a.etcd.endpoints.join(",")}`,
+    `SWITCHYARD_ROOT=${a.root}`,
+    `DOCKER_HOST=unix://${DOCKER_SOCKET}`,
+    `REGISTRATOR_LISTEN=0.0.0.0:${REGISTRATOR_METRICS_PORT}`,
+  ];
+  if (a.ttlSeconds !== undefined) env.push(`REGISTRATOR_TTL=${a.ttlSeconds}`);
+  if (a.resyncIntervalSeconds !== undefined) env.push(`REGISTRATOR_RESYNC_INTERVAL=${a.resyncIntervalSeconds}`);
+  if (a.labelPrefix !== undefined) env.push(`REGISTRATOR_LABEL_PREFIX=${a.labelPrefix}`);
+  if (a.etcd.tls) {
+    env.push(`ETCD_CA_FILE=${CERT_DIR}/ca.pem`);
+    if (a.etcd.tls.cert) env.push(`ETCD_CERT_FILE=${CERT_DIR}/cert.pem`, `ETCD_KEY_FILE=${CERT_DIR}/key.pem`);
+  }
+  if (a.etcd.auth) env.push(`ETCD_USERNAME=${a.etcd.auth.username}`);
+  return env;
+}
+
+/** The build context: the Dockerfile folder plus bin/registrator.js and proto/ (see bundle.ts). */
+export function prepareRegistratorContext(name: string): string {
+  const dir = prepareContext(name, { dockerDir: "agents/registrator/image" });
+  bundleRegistrator(PROJECT_ROOT, dir);
+  return dir;
+}
+
+export class Registrator extends pulumi.ComponentResource {
+  readonly containers: docker.Container[];
+  /** Each registrator's /healthz and /metrics, for the operator, in host order. */
+  readonly metricsUrls: pulumi.Output<string>[];
+
+  constructor(name: string, args: RegistratorArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("switchyard:registrator:Registrator", name, {}, opts);
+    if (args.ttlSeconds !== undefined && (!Number.isInteger(args.ttlSeconds) || args.ttlSeconds < 2)) {
+      throw new Error(`Registrator ttlSeconds must be a whole number of seconds ≥ 2, got ${args.ttlSeconds}`);
+    }
+    const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
+    const metricsPort = args.metricsPort ?? REGISTRATOR_METRICS_PORT;
+    const dir = prepareRegistratorContext(`${name}-image`);
+    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
+    const etcd = pulumi.output(args.etcd);
+    const root = pulumi.output(args.root ?? DEFAULT_ROOT);
+    const uploads = etcd.apply((c) => [
+      ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
+      ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
+      ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+    ]);
+
+    this.containers = [];
+    this.metricsUrls = [];
+    for (const host of args.hosts) {
+      const containerName = `${args.prefix}-registrator-${host.name}`;
+      // Images live on each host's own daemon.
+      const image = new docker.Image(`${name}-${host.name}-image`, {
+        imageName: `${args.prefix}-registrator:${tag}`,
+        build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
+        skipPush: true,
+      }, { parent: this, provider: host.provider });
+      const envs = pulumi.all([etcd, root, pulumi.output(host.registerAddress)]).apply(([c, r, hostIp]) => [
+        ...registratorEnv({ hostIp, id: host.name, etcd: c, root: r, ttlSeconds: args.ttlSeconds, resyncIntervalSeconds: args.resyncIntervalSeconds, labelPrefix: args.labelPrefix }),
+        // Only the password is secret; it never appears on the command line.
+        ...(c.auth ? [`ETCD_PASSWORD=${c.auth.password}`] : []),
+      ]);
+      const container = new docker.Container(`${name}-${host.name}`, {
+        name: containerName,
+        image: image.imageName,
+        envs: pulumi.secret(envs),
+        uploads,
+        hostname: containerName,
+        restart: "unless-stopped",
+        init: true,
+        volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
+        networksAdvanced: [{ name: host.networkName, aliases: [containerName] }],
+        ports: host.publish(REGISTRATOR_METRICS_PORT, "operator", metricsPort),
+        healthcheck: {
+          tests: ["CMD", "node", "/opt/switchyard/bin/registrator.js", "probe", "--url", `http://127.0.0.1:${REGISTRATOR_METRICS_PORT}/healthz`],
+          interval: "10s",
+          timeout: "5s",
+          retries: 3,
+          startPeriod: "10s",
+        },
+        // SIGTERM: the agent stops without revoking its lease, so a replacement adopts the keys (no flap).
+        destroyGraceSeconds: 10,
+        // Deliberately no switchyard.service label: the registrator does not register itself.
+        labels: [
+          { label: "switchyard.stack", value: args.prefix },
+          { label: "switchyard.role", value: "registrator" },
+        ],
+      }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
+      this.containers.push(container);
+      this.metricsUrls.push(pulumi.interpolate`http://${host.externalAddress("operator")}:${metricsPort}/metrics`);
+    }
+    this.registerOutputs({ metricsUrls: this.metricsUrls, containers: this.containers.map((c) => c.name) });
+  }
+}
