@@ -6,10 +6,12 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
-import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
 
 export const GATEWAY_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/gateway/image", bundles: { "gateway.js": "agents/gateway/main.ts" } };
 export const GATEWAY_PORT = 8000;
@@ -38,6 +40,17 @@ export interface GatewayArgs {
   /** Extra agent flags, e.g. ["--quiet-ms", "100"]. */
   extraFlags?: string[];
   baseImage?: string;
+}
+
+/**
+ * The build context: the Dockerfile folder and the agent bundle (prepareContext), plus etcd3's gRPC
+ * definitions, which etcd3 reads at run time from `${__dirname}/../proto` — /opt/proto for the bundle at
+ * /opt/switchyard/gateway.js.
+ */
+export function prepareGatewayContext(name: string): string {
+  const dir = prepareContext(name, GATEWAY_IMAGE_SPEC);
+  fs.cpSync(path.join(PROJECT_ROOT, "node_modules", "etcd3", "proto"), path.join(dir, "proto"), { recursive: true });
+  return dir;
 }
 
 /** The agent's command line inside the container. Pure. */
@@ -76,9 +89,13 @@ export class Gateway extends pulumi.ComponentResource {
     const containerName = `${args.prefix}-gateway-${args.kind}`;
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
 
-    const dir = prepareContext(`${name}-image`, GATEWAY_IMAGE_SPEC);
+    const dir = prepareGatewayContext(`${name}-image`);
     const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-    const image = builtImage(`${name}-image`, { ...GATEWAY_IMAGE_SPEC, imageName: `${args.prefix}-gateway:${tag}`, baseImage, provider: args.host.provider }, this);
+    const image = new docker.Image(`${name}-image`, {
+      imageName: `${args.prefix}-gateway:${tag}`,
+      build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
+      skipPush: true,
+    }, { parent: this, provider: args.host.provider });
 
     const etcd = pulumi.output(args.etcd);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);

@@ -91,8 +91,10 @@ export class GatewayAgent {
   }
 
   healthReport() {
+    // Healthy once the proxy runs a config we applied: from then on it serves, whatever etcd does.
+    const serving = this.driver.running() && this.applied !== undefined;
     return {
-      ok: this.driver.running(),
+      ok: serving,
       proxy: this.driver.running() ? "running" : "down",
       kind: this.driver.kind,
       etcd: this.etcdUp ? "up" : "unreachable",

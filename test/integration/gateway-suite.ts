@@ -294,6 +294,24 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       expect(Object.keys(await tally(listenPort, 10)).sort()).toEqual(["beta", "gamma"]);
     });
 
+    it(`restarts ${kind} on its last good config when the proxy dies`, async () => {
+      const work = path.join(dir, "work");
+      const pid = Number(fs.readFileSync(path.join(work, `${kind}.pid`), "utf8").trim());
+      expect(pid).toBeGreaterThan(1);
+      const before = await metric("switchyard_gateway_failures_total", '{stage="proxy_exit"}');
+      process.kill(pid, "SIGKILL");
+      await waitFor("the proxy to be restarted and serving", async () => {
+        const newPid = Number(fs.readFileSync(path.join(work, `${kind}.pid`), "utf8").trim());
+        if (newPid === pid) return false;
+        return (await request(listenPort)).status === 200;
+      }, 30_000, 100);
+      const after = await metric("switchyard_gateway_failures_total", '{stage="proxy_exit"}');
+      expect(after).toBe((Number.isNaN(before) ? 0 : before) + 1);
+      const counts = await tally(listenPort, 10);
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10);
+      expect(Object.keys(counts).every((k) => !k.startsWith("HTTP"))).toBe(true);
+    });
+
     if (kind === "haproxy") {
       it("serves the haproxy stats page on the stats port", async () => {
         const r = await request(statsPort);
@@ -309,7 +327,9 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       await statusWhere(`revision ${rev} applied`, (s) => s.appliedRevision >= rev && s.lastError === null);
       const first = await request(listenPort);
       const cookie = String(first.headers["set-cookie"] ?? "").split(";")[0];
-      expect(cookie).toMatch(/^SERVERID=/);
+      const work = path.join(dir, "work");
+      const peers = kind === "nginx" ? fs.readFileSync(path.join(work, "peers.txt"), "utf8") : "";
+      expect(cookie, `no cookie; peers: ${peers}\nagent log:\n${tail(agent!.logFile, 12)}`).toMatch(/^SERVERID=/);
       for (let i = 0; i < 6; i++) {
         const r = await request(listenPort, { headers: { Cookie: cookie } });
         expect(r.body).toBe(first.body);

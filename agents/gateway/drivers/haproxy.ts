@@ -13,6 +13,7 @@ import type { ProxyView } from "../view";
 import { haproxyCommand, planRuntime, runtimeError, stateFromView, type RuntimeState } from "./haproxy-runtime";
 import { lastLines } from "./nginx";
 import { runCommand, Supervised, until } from "./process";
+import { childPids, waitStoppedListening } from "./retire";
 import { ApplyError, type ProxyDriver } from "./types";
 
 export interface HaproxyDriverOptions {
@@ -114,10 +115,14 @@ export class HaproxyDriver implements ProxyDriver {
       return;
     }
     const before = await this.workerPid(3000);
+    const oldWorkers = this.proc.pid ? childPids(this.proc.pid) : [];
     this.proc.signal("SIGUSR2");
     if (!(await this.workerPid(15_000, before))) {
       this.o.metrics.reloads.inc({ result: "error" });
       throw new ApplyError("reload", `haproxy did not reload; see ${path.join(this.o.settings.workDir, "haproxy.out")}`);
+    }
+    if (!(await waitStoppedListening(oldWorkers, this.o.settings.listenPort, 5000))) {
+      this.o.log.warn({ oldWorkers }, "old haproxy workers still listen 5 s after the reload");
     }
     this.o.metrics.reloads.inc({ result: "ok" });
     this.state = stateFromView(view);

@@ -12,6 +12,7 @@ import type { Metrics } from "../metrics";
 import { BUILTIN_TEMPLATES, pathsIn, renderConfig, renderNginxPeers, type RenderSettings } from "../render";
 import type { ProxyView } from "../view";
 import { runCommand, Supervised, until, writeAtomic } from "./process";
+import { childPids, waitStoppedListening } from "./retire";
 import { ApplyError, type ProxyDriver } from "./types";
 
 export interface NginxDriverOptions {
@@ -111,10 +112,14 @@ export class NginxDriver implements ProxyDriver {
       }
       return;
     }
+    const oldWorkers = this.proc.pid ? childPids(this.proc.pid) : [];
     this.proc.signal("SIGHUP");
     if (!(await this.waitGeneration(15_000))) {
       metrics.reloads.inc({ result: "error" });
       throw new ApplyError("reload", `nginx did not load generation ${rendered.generation}; see nginx-error.log`);
+    }
+    if (!(await waitStoppedListening(oldWorkers, this.o.settings.listenPort, 5000))) {
+      this.o.log.warn({ oldWorkers }, "old nginx workers still listen 5 s after the reload");
     }
     metrics.reloads.inc({ result: "ok" });
   }

@@ -58,13 +58,16 @@ export class Supervised {
   start(): void {
     this.beforeStart();
     const out = fs.openSync(this.logFile, "a");
-    const child = spawn(this.cmd, this.args(), { stdio: ["ignore", out, out] });
+    // Own process group: if the master dies, its orphaned workers (which would keep serving a stale config on
+    // the same reuseport socket) can be killed with it.
+    const child = spawn(this.cmd, this.args(), { stdio: ["ignore", out, out], detached: true });
     fs.closeSync(out);
     this.child = child;
     child.on("error", (e) => this.log.error({ err: e.message }, `${this.name} could not be started`));
     child.on("exit", (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;
+      killGroup(child.pid);
       if (this.stopping) return;
       this.log.error({ code, signal, log: this.logFile }, `${this.name} exited unexpectedly; restarting it on the last good config`);
       this.onUnexpectedExit(code, signal);
@@ -96,6 +99,15 @@ export class Supervised {
     const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
     await exited;
     clearTimeout(timer);
+  }
+}
+
+function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* group already empty */
   }
 }
 
