@@ -17,7 +17,7 @@ const log = createLogger("registrator");
  * "aborted" error as uncaught. The call itself is bounded by a deadline (DockerSource), so the reconcile that
  * made it fails and is retried. Only this error, from Node's HTTP client, is survived.
  */
-export function isAbortedDockerResponse(err: unknown): boolean {
+function isAbortedDockerResponse(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException;
   return e?.message === "aborted" && e?.code === "ECONNRESET" && /_http_client/.test(e?.stack ?? "");
 }
