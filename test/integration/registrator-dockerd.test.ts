@@ -65,6 +65,21 @@ describe("registrator: dockerd restarted under it", () => {
     if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
   });
 
+  it("started while dockerd is down: stays up, reports unhealthy, and registers once the daemon is back", async () => {
+    await registrator.proc.kill("SIGKILL");
+    await dockerd.down();
+    registrator = await startRegistrator({ dockerd, etcd: cluster.connection(), id: HOST_ID, ttl: 3, logDir, waitHealthy: false });
+    await waitFor("the registrator to answer /healthz with 503", async () => (await fetch(registrator.healthUrl)).status === 503, 15_000, 100);
+    expect(registrator.proc.child.exitCode).toBeNull();
+    await dockerd.up();
+    await waitFor("healthy once the daemon is up", async () => (await fetch(registrator.healthUrl)).status === 200, 30_000, 100);
+    await runBackend(dockerd, "sy-test-registrator-late", { labels });
+    await converged("the container started after the daemon came up registered");
+    expect((await registry())["sy-test-registrator-late"]).toBeDefined();
+    await dockerd.docker("rm", "-f", "sy-test-registrator-late");
+    await converged("removed");
+  });
+
   for (const signal of ["SIGTERM", "SIGKILL"] as const) {
     it(`recovers after dockerd is restarted (${signal}) and the registry matches reality`, async () => {
       const always = `sy-test-registrator-always-${signal.toLowerCase()}`;

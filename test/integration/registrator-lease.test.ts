@@ -150,6 +150,19 @@ describe("registrator: lease, resync and ownership", () => {
     expect(await (await fetch(registrator.metricsUrl)).text()).toMatch(/switchyard_registrator_leases_granted_total 2/);
   });
 
+  it("started while etcd is unreachable: stays up, reports unhealthy, registers once etcd is back", async () => {
+    await registrator.proc.kill("SIGKILL");
+    await waitFor("the keys to expire", async () => (await owned()).length === 0, (TTL + 3) * 1000, 50);
+    await cluster.killProxy();
+    registrator = await startRegistrator({ dockerd, etcd: cluster.connection(), id: HOST_ID, ttl: TTL, logDir, waitHealthy: false });
+    await waitFor("the registrator to answer /healthz with 503", async () => (await fetch(registrator.healthUrl)).status === 503, 15_000, 100);
+    await new Promise((r) => setTimeout(r, 2000)); // it must keep retrying, not exit, while etcd stays away
+    expect(registrator.proc.child.exitCode).toBeNull();
+    await cluster.restartProxy();
+    await allRegistered();
+    await waitFor("healthy", async () => (await fetch(registrator.healthUrl)).status === 200, 15_000, 100);
+  });
+
   it("etcd unreachable for less than the TTL: the lease survives and no key is rewritten", async () => {
     const before = (await etcd.getAll().prefix(PREFIX).exec()).kvs.map((kv) => `${kv.key}@${kv.mod_revision}/${kv.lease}`).sort();
     await cluster.killProxy();

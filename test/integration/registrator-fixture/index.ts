@@ -37,6 +37,9 @@ export interface PrivateDockerd {
    * SIGKILL leaves them running until the new daemon cleans them up (a crash).
    */
   restart(signal?: "SIGTERM" | "SIGKILL"): Promise<void>;
+  /** Stops the daemon (SIGTERM) and leaves it stopped until `up()`. */
+  down(): Promise<void>;
+  up(): Promise<void>;
   logs(): string;
   stop(): Promise<void>;
 }
@@ -152,6 +155,8 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
       await stopDaemon(signal);
       await start();
     },
+    down: () => stopDaemon("SIGTERM"),
+    up: () => start(),
     logs,
     stop,
   };
@@ -238,6 +243,8 @@ export interface RegistratorOptions {
   root?: string;
   logDir: string;
   extraArgs?: string[];
+  /** Wait for /healthz 200 before returning (default true). */
+  waitHealthy?: boolean;
 }
 
 export async function startRegistrator(o: RegistratorOptions): Promise<RegistratorProc> {
@@ -258,7 +265,7 @@ export async function startRegistrator(o: RegistratorOptions): Promise<Registrat
   const proc = startProcess(process.execPath, args, logFile, { LOG_LEVEL: "debug" });
   const healthUrl = `http://127.0.0.1:${port}/healthz`;
   try {
-    await waitFor("the registrator to report healthy", async () => (await fetch(healthUrl)).status === 200, 30_000, 100);
+    if (o.waitHealthy !== false) await waitFor("the registrator to report healthy", async () => (await fetch(healthUrl)).status === 200, 30_000, 100);
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${tail(logFile, 40)}`);
   }
