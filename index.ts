@@ -8,8 +8,12 @@ import { buildStack } from "./components/stack";
 
 const stack = buildStack(loadConfig());
 
+export const gatewayUrl = stack.gatewayUrl;
+export const statsUrl = stack.statsUrl;
 export const etcdEndpoint = stack.etcdEndpoint;
 export const etcdInternalEndpoint = stack.etcdInternalEndpoint;
 export const etcdMembers = stack.etcdMembers;
+export const liveVersion = stack.liveVersion;
+export const upstreams = stack.upstreams;
 export const network = stack.network;
 export const servicesRoot = stack.servicesRoot;

@@ -19,18 +19,18 @@ describe("validateConfig", () => {
     expect(c.target).toBe("docker");
     expect(c.prefix).toBe("switchyard-dev");
     expect(c.etcd).toEqual({ members: 3, image: "gcr.io/etcd-development/etcd:v3.5.17", proxyPort: 2379, callTimeoutMs: 5000 });
-    expect(c.gateway).toEqual({ kind: "nginx", port: 8000, statsPort: 1936, sticky: false });
-    expect(c.backend).toMatchObject({ service: "app", version: "v1", replicas: 2, port: 8080, healthPath: "/healthz", hosts: [] });
+    expect(c.gateway).toEqual({ kind: "nginx", port: 8000, statsPort: 1936, metricsPort: 9100 });
+    expect(c.registrator).toEqual({ ttlSeconds: 15, metricsPort: 9102 });
+    expect(c.backend).toMatchObject({ service: "app", version: "v1", replicas: 2, port: 8080, healthPath: "/healthz", env: [] });
     expect(c.backend.image).toBeUndefined();
     expect(c.root).toBe("/switchyard");
     expect(c.aws).toBeUndefined();
   });
 
   it("parses typed values from their text", () => {
-    const c = ok({ "etcd.members": "5", "gateway.sticky": "true", "backend.hosts": '["a.b.com","b.b.com"]', root: "/svc/" });
+    const c = ok({ "etcd.members": "5", "backend.env": '["FAIL_HEALTH=1","A=b=c"]', root: "/svc/" });
     expect(c.etcd.members).toBe(5);
-    expect(c.gateway.sticky).toBe(true);
-    expect(c.backend.hosts).toEqual(["a.b.com", "b.b.com"]);
+    expect(c.backend.env).toEqual(["FAIL_HEALTH=1", "A=b=c"]);
     expect(c.root).toBe("/svc");
   });
 
@@ -72,6 +72,11 @@ describe("validateConfig", () => {
     expect(problems({ "backend.service": "my app" })[0]).toMatch(/service name 'my app' is invalid/);
     expect(problems({ root: "" })[0]).toMatch(/switchyard:root is empty/);
     expect(problems({ root: "/" })[0]).toMatch(/switchyard:root must not be '\/' alone/);
+  });
+
+  it("rejects backend.env entries that are not NAME=value, and a value that is not a list", () => {
+    expect(problems({ "backend.env": '["FAIL_HEALTH"]' })[0]).toMatch(/switchyard:backend.env contains 'FAIL_HEALTH', which is not NAME=value/);
+    expect(problems({ "backend.env": "FAIL_HEALTH=1" })[0]).toMatch(/switchyard:backend.env = "FAIL_HEALTH=1" is not a list of strings/);
   });
 
   it("names an unknown setting and suggests the right one", () => {

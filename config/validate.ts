@@ -16,9 +16,9 @@ export interface StackConfig {
   baseImage: string;
   docker: { host?: string; publicBindIp: string };
   etcd: { members: number; image: string; proxyPort: number; callTimeoutMs: number };
-  gateway: { kind: "nginx" | "haproxy"; port: number; statsPort: number; sticky: boolean };
-  backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; hosts: string[] };
-  registrator: { ttlSeconds: number };
+  gateway: { kind: "nginx" | "haproxy"; port: number; statsPort: number; metricsPort: number };
+  backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; env: string[] };
+  registrator: { ttlSeconds: number; metricsPort: number };
   switch: { gateTimeoutSeconds: number };
   aws?: { region: string; operatorCidr: string; publicCidr: string; backendHosts: number; instanceType: string };
 }
@@ -34,7 +34,6 @@ export class ConfigError extends Error {
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** registry/name[:tag][@sha256:digest] */
 const IMAGE_REF = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 export function imageRefProblem(ref: string): string | undefined {
@@ -126,11 +125,11 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   }
   if (members > 9) problems.push(`switchyard:etcd.members = ${members} is more than 9; etcd clusters of 3 or 5 are the norm (${set("etcd.members", "5")})`);
 
-  for (const k of ["etcd.proxyPort", "gateway.port", "gateway.statsPort", "backend.port"]) {
+  for (const k of ["etcd.proxyPort", "gateway.port", "gateway.statsPort", "gateway.metricsPort", "registrator.metricsPort", "backend.port"]) {
     const p = n(k);
     if (!(Number.isInteger(p) && p >= 1 && p <= 65535)) problems.push(`switchyard:${k} = ${p} is not a TCP port (1-65535); ${set(k, String(SETTINGS.find((x) => x.key === k)!.default))}`);
   }
-  const published = ["etcd.proxyPort", "gateway.port", "gateway.statsPort"];
+  const published = ["etcd.proxyPort", "gateway.port", "gateway.statsPort", "gateway.metricsPort", "registrator.metricsPort"];
   for (let i = 0; i < published.length; i++) {
     for (let j = i + 1; j < published.length; j++) {
       if (n(published[i]) === n(published[j])) {
@@ -150,8 +149,8 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   }
   const hp = s("backend.healthPath");
   if (!hp.startsWith("/")) problems.push(`switchyard:backend.healthPath = '${hp}' must start with '/'; ${set("backend.healthPath", "/healthz")}`);
-  for (const h of v["backend.hosts"] as string[]) {
-    if (!HOSTNAME.test(h)) problems.push(`switchyard:backend.hosts contains '${h}', which is not a host name (e.g. a.b.com)`);
+  for (const e of v["backend.env"] as string[]) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) problems.push(`switchyard:backend.env contains '${e}', which is not NAME=value (e.g. LOG_LEVEL=debug)`);
   }
   const positive: [string, number, number][] = [["backend.replicas", 1, 20], ["registrator.ttlSeconds", 2, 300], ["switch.gateTimeoutSeconds", 5, 3600], ["etcd.callTimeoutMs", 100, 120000]];
   for (const [k, lo, hi] of positive) {
@@ -190,7 +189,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
     baseImage: s("baseImage"),
     docker: { ...(s("docker.host") ? { host: s("docker.host") } : {}), publicBindIp: bindIp },
     etcd: { members, image: s("etcd.image"), proxyPort: n("etcd.proxyPort"), callTimeoutMs: n("etcd.callTimeoutMs") },
-    gateway: { kind: kind as StackConfig["gateway"]["kind"], port: n("gateway.port"), statsPort: n("gateway.statsPort"), sticky: v["gateway.sticky"] as boolean },
+    gateway: { kind: kind as StackConfig["gateway"]["kind"], port: n("gateway.port"), statsPort: n("gateway.statsPort"), metricsPort: n("gateway.metricsPort") },
     backend: {
       service: s("backend.service"),
       version,
@@ -198,9 +197,9 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
       port: n("backend.port"),
       ...(s("backend.image") ? { image: s("backend.image") } : {}),
       healthPath: hp,
-      hosts: v["backend.hosts"] as string[],
+      env: v["backend.env"] as string[],
     },
-    registrator: { ttlSeconds: n("registrator.ttlSeconds") },
+    registrator: { ttlSeconds: n("registrator.ttlSeconds"), metricsPort: n("registrator.metricsPort") },
     switch: { gateTimeoutSeconds: n("switch.gateTimeoutSeconds") },
     ...(aws ? { aws } : {}),
   };

@@ -9,19 +9,31 @@ describe("the program under mocks, default config", () => {
     const run = await runProgram();
     const tree = run.resources.map((r) => `${r.type} ${r.name} <- ${r.parent ? r.parent.split("::").slice(-1)[0] : "stack"}`).sort();
     expect(tree).toEqual([
+      "docker:index/container:Container app-v1-local-0 <- app",
+      "docker:index/container:Container app-v1-local-1 <- app",
       "docker:index/container:Container etcd-0 <- etcd",
       "docker:index/container:Container etcd-1 <- etcd",
       "docker:index/container:Container etcd-2 <- etcd",
       "docker:index/container:Container etcd-proxy <- etcd-proxy",
+      "docker:index/container:Container gateway <- gateway",
+      "docker:index/container:Container registrator-local <- registrator",
+      "docker:index/image:Image app-image-local <- app",
+      "docker:index/image:Image gateway-image <- gateway",
+      "docker:index/image:Image registrator-local-image <- registrator",
       "docker:index/network:Network docker-network <- docker",
       "docker:index/remoteImage:RemoteImage etcd-image-local <- etcd",
       "docker:index/remoteImage:RemoteImage etcd-proxy-image-local <- etcd-proxy",
       "docker:index/volume:Volume etcd-0-data <- etcd",
       "docker:index/volume:Volume etcd-1-data <- etcd",
       "docker:index/volume:Volume etcd-2-data <- etcd",
+      "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-local-0-upstream <- app",
+      "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-local-1-upstream <- app",
       "pulumi:providers:docker docker-docker <- docker",
+      "switchyard:backend:Backend app <- stack",
       "switchyard:etcd:EtcdCluster etcd <- stack",
       "switchyard:etcd:EtcdProxy etcd-proxy <- stack",
+      "switchyard:gateway:Gateway gateway <- stack",
+      "switchyard:registrator:Registrator registrator <- stack",
       "switchyard:target:Docker docker <- stack",
     ]);
     // Every Docker object is created through the target's provider, not the default one.
@@ -31,6 +43,9 @@ describe("the program under mocks, default config", () => {
   it("exports the operator's etcd endpoint on 127.0.0.1, the members and the network", async () => {
     const run = await runProgram();
     expect(run.outputs).toMatchObject({
+      gatewayUrl: "http://localhost:8000",
+      statsUrl: "http://localhost:1936/",
+      liveVersion: "v1",
       etcdEndpoint: "http://127.0.0.1:2379",
       etcdInternalEndpoint: "http://switchyard-dev-etcd-proxy:2379",
       etcdMembers: ["etcd-0", "etcd-1", "etcd-2"],
@@ -39,10 +54,35 @@ describe("the program under mocks, default config", () => {
     });
   });
 
-  it("publishes only the proxy's client port, and only on 127.0.0.1", async () => {
+  it("publishes the gateway and stats ports publicly, the operator's ports on 127.0.0.1 only, nothing of the members", async () => {
     const run = await runProgram();
-    const published = run.byType(CONTAINER).flatMap((c) => (c.inputs.ports ?? []).map((p: any) => ({ container: c.name, ...p })));
-    expect(published).toEqual([{ container: "etcd-proxy", internal: 2379, external: 2379, ip: "127.0.0.1" }]);
+    const published = run.byType(CONTAINER).flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${c.name} ${p.ip}:${p.external}->${p.internal}`));
+    expect(published.sort()).toEqual([
+      "etcd-proxy 127.0.0.1:2379->2379",
+      "gateway 0.0.0.0:1936->1936",
+      "gateway 0.0.0.0:8000->8000",
+      "gateway 127.0.0.1:9100->9100",
+      "registrator-local 127.0.0.1:9102->9102",
+    ]);
+  });
+
+  it("switches by version: backend containers and Upstreams carry it, and the Upstreams write through the operator endpoint, gated", async () => {
+    const run = await runProgram({ "backend.version": "v2", "switch.gateTimeoutSeconds": 30 });
+    const backends = run.byType(CONTAINER).filter((c) => c.name.startsWith("app-"));
+    expect(backends.map((c) => c.inputs.name).sort()).toEqual(["switchyard-dev-app-v2-local-0", "switchyard-dev-app-v2-local-1"]);
+    for (const b of backends) expect(b.inputs.labels).toContainEqual({ label: "switchyard.backend.version", value: "v2" });
+    // Program-declared backends must not carry the registrator's label, or they would be registered twice.
+    for (const b of backends) expect(b.inputs.labels.map((l: any) => l.label)).not.toContain("switchyard.service");
+    const ups = run.byType("pulumi-nodejs:dynamic/switchyard:Upstream");
+    expect(ups.map((u) => u.name).sort()).toEqual(["app-v2-local-0-upstream", "app-v2-local-1-upstream"]);
+    for (const u of ups) {
+      expect(u.inputs.connection.endpoints).toEqual(["http://127.0.0.1:2379"]);
+      expect(u.inputs.gate).toMatchObject({ enabled: true, timeoutMs: 30_000 });
+      expect(JSON.parse(u.inputs.value)).toMatchObject({ version: "v2", source: "pulumi", healthPath: "/healthz" });
+      // Each Upstream depends on its container: Pulumi deletes the key (and waits for the drain) first.
+      expect(u.dependencies.some((d) => d.endsWith(`::${u.name.replace(/-upstream$/, "")}`))).toBe(true);
+    }
+    expect(run.outputs.liveVersion).toBe("v2");
   });
 
   it("gives members consistent flags, their own named volume, an exec healthcheck and the shared network", async () => {
@@ -75,7 +115,7 @@ describe("the program under mocks, default config", () => {
 
   it("follows etcd.members and etcd.proxyPort", async () => {
     const run = await runProgram({ "etcd.members": 5, "etcd.proxyPort": 12379 });
-    expect(run.byType(CONTAINER).map((c) => c.name).sort()).toEqual(["etcd-0", "etcd-1", "etcd-2", "etcd-3", "etcd-4", "etcd-proxy"]);
+    expect(run.byType(CONTAINER).map((c) => c.name).filter((n) => n.startsWith("etcd")).sort()).toEqual(["etcd-0", "etcd-1", "etcd-2", "etcd-3", "etcd-4", "etcd-proxy"]);
     expect(run.one(CONTAINER, "etcd-proxy").inputs.ports).toEqual([{ internal: 2379, external: 12379, ip: "127.0.0.1" }]);
     expect(run.outputs.etcdEndpoint).toBe("http://127.0.0.1:12379");
   });
