@@ -29,7 +29,7 @@ const run = promisify(execFile);
 const ROOT = "/bench-gateway";
 const CHANGES = 60;
 const CHURN = 20;
-const ROUNDS = 4;
+const ROUNDS = 6;
 const KINDS = ["nginx", "haproxy"] as const;
 type Kind = (typeof KINDS)[number];
 
@@ -128,11 +128,13 @@ function propagation(kind: Kind): Scenario {
         await rig.etcd.put(upstreamKey(ROOT, "app", "e0")).value(a.addr);
         await waitFor("first endpoint routed", async () => (await get(rig.listenPort, client)).body === a.name, 30_000, 20);
         const samples: number[] = [];
+        const putMs: number[] = [];
         let current = 0;
         for (let i = 1; i <= CHANGES; i++) {
           const next = rig.backends[i % 2];
           const t0 = performance.now();
           await rig.etcd.put(upstreamKey(ROOT, "app", `e${i}`)).value(next.addr);
+          putMs.push(performance.now() - t0);
           // Poll with back-to-back keep-alive requests until the new endpoint answers.
           for (;;) {
             const r = await get(rig.listenPort, client);
@@ -146,8 +148,16 @@ function propagation(kind: Kind): Scenario {
         }
         ctx.log(`${CHANGES} changes measured`);
         return {
-          metrics: { p50_ms: round(percentile(samples, 50), 1), p99_ms: round(percentile(samples, 99), 1), max_ms: round(Math.max(...samples), 1), changes: CHANGES },
-          series: { propagation_ms: samples.map((x) => round(x, 1)) },
+          metrics: {
+            p50_ms: round(percentile(samples, 50), 1),
+            p99_ms: round(percentile(samples, 99), 1),
+            max_ms: round(Math.max(...samples), 1),
+            // The etcd put's own round trip (commit + fsync on 3 members) is part of the above.
+            put_p50_ms: round(percentile(putMs, 50), 1),
+            put_p99_ms: round(percentile(putMs, 99), 1),
+            changes: CHANGES,
+          },
+          series: { propagation_ms: samples.map((x) => round(x, 1)), put_ms: putMs.map((x) => round(x, 1)) },
         };
       } finally {
         client.destroy();
@@ -165,7 +175,9 @@ interface WrkResult {
 }
 
 async function wrk(port: number, seconds: number, connections: number, threads = 2): Promise<WrkResult> {
-  const { stdout } = await run("wrk", [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", `http://127.0.0.1:${port}/`], { timeout: (seconds + 30) * 1000 });
+  const { stdout } = await run("wrk", [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, "--timeout", "5s", `http://127.0.0.1:${port}/`], { timeout: (seconds + 30) * 1000 }).catch((e) => {
+    throw new Error(`wrk against port ${port} failed: ${(e as { stdout?: string; stderr?: string }).stdout ?? ""} ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);
+  });
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? NaN);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(stdout);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
@@ -212,31 +224,87 @@ function churn(kind: Kind, reload: boolean): Scenario {
   };
 }
 
+/** A bare proxy of the same kind with a static one-server config: the reference for what a proxy costs here. */
+function startPlainProxy(kind: Kind, dir: string, port: number, backend: string): Proc {
+  const work = path.join(dir, "plain");
+  fs.mkdirSync(path.join(work, "tmp"), { recursive: true });
+  if (kind === "nginx") {
+    fs.writeFileSync(path.join(work, "nginx.conf"), `worker_processes auto;
+pid ${work}/nginx.pid;
+error_log ${work}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${work}/tmp; proxy_temp_path ${work}/tmp; fastcgi_temp_path ${work}/tmp; uwsgi_temp_path ${work}/tmp; scgi_temp_path ${work}/tmp;
+  upstream u { server ${backend}; keepalive 64; }
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://u; proxy_http_version 1.1; proxy_set_header Connection ""; } }
+}
+`);
+    return startProcess("nginx", ["-p", work, "-c", path.join(work, "nginx.conf"), "-e", path.join(work, "error.log"), "-g", "daemon off;"], path.join(work, "out.log"));
+  }
+  fs.writeFileSync(path.join(work, "haproxy.cfg"), `global
+    maxconn 4096
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+frontend web
+    bind 127.0.0.1:${port}
+    default_backend b
+backend b
+    server s ${backend}
+`);
+  return startProcess("haproxy", ["-W", "-f", path.join(work, "haproxy.cfg")], path.join(work, "out.log"));
+}
+
 function overhead(kind: Kind): Scenario {
   return {
     name: `overhead-${kind}`,
-    description: `wrk -c16 requests/s through ${kind} vs straight to the same backend (4 alternating 3 s windows each, same run); ratio`,
+    description: `wrk -t1 -c16 requests/s through the ${kind} gateway vs straight to the same backend (and vs a bare ${kind} with a static config), ${ROUNDS} alternating 3 s windows each, same run; ratio = median of per-window ratios`,
     async run(ctx: ScenarioContext): Promise<ScenarioResult> {
       const rig = await startRig(kind, 1);
+      const [plainPort] = await freePorts(1);
+      const [b] = rig.backends;
+      const plain = startPlainProxy(kind, rig.dir, plainPort, b.addr);
       try {
-        const [b] = rig.backends;
         await rig.etcd.put(upstreamKey(ROOT, "app", b.name)).value(b.addr);
         await waitFor("routed", () => statusRouted(rig, `app/${b.name}`, kind), 30_000, 50);
+        await waitFor("bare proxy", async () => (await get(plainPort, new http.Agent())).status === 200, 20_000, 100);
         await wrk(rig.listenPort, 2, 16, 1); // warm-up
-        // Alternate short windows so that load from elsewhere on the machine hits both sides alike.
-        let direct = 0;
-        let via = 0;
+        const sums = { direct: 0, via: 0, plain: 0 };
         let failed = 0;
+        const ratios: number[] = [];
+        const plainRatios: number[] = [];
         for (let round = 0; round < ROUNDS; round++) {
+          // Adjacent short windows, so that load from elsewhere on a shared machine hits all three alike.
           const d = await wrk(b.port, 3, 16, 1);
           const v = await wrk(rig.listenPort, 3, 16, 1);
-          direct += d.rps / ROUNDS;
-          via += v.rps / ROUNDS;
+          const p = await wrk(plainPort, 3, 16, 1);
+          sums.direct += d.rps / ROUNDS;
+          sums.via += v.rps / ROUNDS;
+          sums.plain += p.rps / ROUNDS;
+          ratios.push(v.rps / d.rps);
+          plainRatios.push(p.rps / d.rps);
           failed += d.failed + v.failed;
         }
-        ctx.log(`direct ${round(direct, 0)} rps, via ${kind} ${round(via, 0)} rps (mean of ${ROUNDS} alternating 3 s windows)`);
-        return { metrics: { direct_rps: round(direct, 0), gateway_rps: round(via, 0), ratio: round(via / direct, 3), failed_requests: failed } };
+        const ratio = percentile(ratios, 50);
+        const plainRatio = percentile(plainRatios, 50);
+        ctx.log(`direct ${round(sums.direct, 0)} rps, via switchyard ${kind} ${round(sums.via, 0)} rps, via bare ${kind} ${round(sums.plain, 0)} rps`);
+        ctx.log(`per-window ratios: switchyard ${ratios.map((r) => r.toFixed(2)).join(" ")}; bare ${plainRatios.map((r) => r.toFixed(2)).join(" ")}`);
+        return {
+          metrics: {
+            direct_rps: round(sums.direct, 0),
+            gateway_rps: round(sums.via, 0),
+            ratio: round(ratio, 3),
+            bare_proxy_rps: round(sums.plain, 0),
+            bare_proxy_ratio: round(plainRatio, 3),
+            failed_requests: failed,
+          },
+          series: { ratios: ratios.map((r) => round(r, 3)), bare_ratios: plainRatios.map((r) => round(r, 3)) },
+        };
       } finally {
+        await plain.kill("SIGTERM");
         await rig.stop();
       }
     },

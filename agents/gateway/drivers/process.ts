@@ -56,6 +56,10 @@ export class Supervised {
   }
 
   start(): void {
+    // Never two masters: a reconcile may start the proxy while a crash restart is pending, or the reverse.
+    if (this.running()) return;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
     this.beforeStart();
     const out = fs.openSync(this.logFile, "a");
     // Own process group: if the master dies, its orphaned workers (which would keep serving a stale config on
@@ -79,7 +83,7 @@ export class Supervised {
     if (this.restartTimer || this.stopping) return;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.stopping) return;
+      if (this.stopping || this.running()) return;
       this.start();
       after?.();
     }, delayMs);
