@@ -56,8 +56,9 @@ describe("registrator: containers on a real Docker engine", () => {
       addr: `127.0.0.1:${port}`,
       meta: { source: "registrator", registrator: HOST_ID, host: "127.0.0.1", container: "sy-test-registrator-a", image: "sy-test-registrator-http:1", version: "v1" },
     });
-    // The registered address really serves the container.
-    const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    // The registered address really serves the container (once its server listens: the container has no
+    // healthcheck, so it is registered as soon as it runs).
+    const body = await waitFor("the registered address to answer", async () => (await fetch(`http://127.0.0.1:${port}/`)).text(), 10_000, 100);
     expect(body).toMatch(/^I'm [0-9a-f]{12}/);
     // The unlabelled container (started first) left no trace anywhere under the root.
     const all = await etcd.getAll().prefix(`${ROOT}/`).strings();

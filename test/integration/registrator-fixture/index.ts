@@ -1,6 +1,6 @@
 /**
  * Fixtures for the registrator's integration tests and benchmark:
- * - a PRIVATE dockerd (own socket, data root, exec root and pid file under a temp dir; no default bridge; no
+ * - a PRIVATE dockerd (own socket, data root, exec root and pid file under a temp dir; a default bridge of its own (never the host's docker0); no
  *   iptables) so the tests can kill and restart "the Docker daemon" without touching the shared one other
  *   people use. Its containerd runs as a separate process, as Debian's containerd.service does: a dockerd
  *   crash then leaves containerd (and the containers) running, and the restarted dockerd reconnects.
@@ -58,14 +58,16 @@ function containerdConfig(dir: string): string {
   ].join("\n");
 }
 
-function dockerdArgs(dir: string): string[] {
+function dockerdArgs(dir: string, bridge: string): string[] {
   return [
     "--containerd", `${dir}/containerd.sock`,
     "--host", `unix://${dir}/docker.sock`,
     "--data-root", `${dir}/data`,
     "--exec-root", `${dir}/exec`,
     "--pidfile", `${dir}/dockerd.pid`,
-    "--bridge=none",
+    // A bridge of its own. With --bridge=none, dockerd deletes the host's docker0 at start-up, which breaks
+    // the shared daemon's default network (and every image build on it) for everyone else on the machine.
+    `--bridge=${bridge}`,
     "--iptables=false",
     "--ip6tables=false",
     "--ip-masq=false",
@@ -85,6 +87,11 @@ async function freeSubnet(): Promise<string> {
 export async function startPrivateDockerd(): Promise<PrivateDockerd> {
   // Short path: unix socket paths are limited to 108 bytes.
   const dir = fs.mkdtempSync("/tmp/sy-rd-");
+  const bridge = `syrd${path.basename(dir).slice(-6).replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 15);
+  const bridgeSubnet = await freeSubnet();
+  await run("ip", ["link", "add", bridge, "type", "bridge"]);
+  await run("ip", ["addr", "add", bridgeSubnet.replace(/\.0\/24$/, ".1/24"), "dev", bridge]);
+  await run("ip", ["link", "set", bridge, "up"]);
   const url = `unix://${dir}/docker.sock`;
   let proc: Proc | undefined;
   let containerd: Proc | undefined;
@@ -101,7 +108,7 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
     }
     // A crashed daemon leaves its pid file, and dockerd refuses to start over one.
     fs.rmSync(path.join(dir, "dockerd.pid"), { force: true });
-    proc = startProcess("dockerd", dockerdArgs(dir), path.join(dir, "dockerd.log"));
+    proc = startProcess("dockerd", dockerdArgs(dir, bridge), path.join(dir, "dockerd.log"));
     try {
       await waitFor("the private dockerd to answer", async () => (await docker("version", "--format", "{{.Server.Version}}")) !== "", 60_000, 200);
     } catch (e) {
@@ -129,6 +136,7 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
       const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter((m) => m?.startsWith(dir + "/"));
       for (const m of mounts.sort().reverse()) await run("umount", ["-l", m]).catch(() => undefined);
       fs.rmSync(dir, { recursive: true, force: true });
+      await run("ip", ["link", "del", bridge]).catch(() => undefined);
     }
   };
 
