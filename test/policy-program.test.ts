@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { policies } from "../policy/policies";
-import { etcdClusterComplete, etcdMemberCount, etcdPortsNotPublic, etcdSingleMember, etcdTlsAcrossHosts, imagesPinned } from "../policy/policies";
+import { containerHealthcheck, etcdClusterComplete, etcdMemberCount, etcdPortsNotPublic, etcdSingleMember, etcdTlsAcrossHosts, imagesPinned } from "../policy/policies";
 import { TYPES } from "../policy/resources";
 import { runAllPolicies, runResourcePolicy, type ResourceCase } from "../policy/testing";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
@@ -98,6 +98,23 @@ describe("policy pack on the real program, broken configs", () => {
     expect(pulls.length).toBeGreaterThan(0);
     expect(found.map((f) => f.resource).sort()).toEqual(pulls.map((c) => `${TYPES.remoteImage}::${c.name}`).sort());
     expect(found[0].message).toContain(`name "${image}" ${why}`);
+  });
+
+  it("backend.image=nginx (no tag): images-pinned catches every backend container; the advisory healthcheck policy notes the custom image has none", async () => {
+    const cases = asCases(await runProgram({ "backend.image": "nginx" }));
+    const backends = cases.filter((c) => c.type === TYPES.container && c.props.image === "nginx").map((c) => `${TYPES.container}::${c.name}`).sort();
+    expect(backends.length).toBeGreaterThan(0);
+    const found = await runAllPolicies(policies, cases);
+    expect(policyNames(found)).toEqual([containerHealthcheck.name, imagesPinned.name]);
+    expect(found.filter((f) => f.policy === imagesPinned.name).map((f) => f.resource).sort()).toEqual(backends);
+    expect(found.filter((f) => f.policy === containerHealthcheck.name).map((f) => f.resource).sort()).toEqual(backends);
+    expect(containerHealthcheck.enforcementLevel).toBe("advisory");
+  });
+
+  it("a remote Docker daemon (docker.host=ssh://...) keeps etcd on one bridge network: no TLS required, nothing reported", async () => {
+    const cases = asCases(await runProgram({ "docker.host": "ssh://admin@10.0.0.5" }));
+    expect(cases.some((c) => c.provider?.props.host === "ssh://admin@10.0.0.5")).toBe(true);
+    expect(await runAllPolicies(policies, cases)).toEqual([]);
   });
 
   it("etcd published on 0.0.0.0 (no setting can do it, so the captured resources are mutated): etcd-ports-not-public catches it", async () => {
