@@ -33,7 +33,7 @@ export const etcdMemberCount: ResourceValidationPolicy = {
       reportViolation(
         `etcd ${m.label} bootstraps a cluster of ${n} members (--initial-cluster: ${m.members.map((x) => x.name).join(", ")}). ` +
           `An even count tolerates no more failures than one member fewer, and a partition into two halves leaves neither with quorum. ` +
-          `Fix: use an odd number of members, at least 3 (3 tolerates one failure, 5 tolerates two) — set the stack's etcd member count to 3 or 5.`,
+          `Fix: use an odd number of members, at least 3 (3 tolerates one failure, 5 tolerates two): pulumi config set etcd.members 3 (or 5).`,
       );
     }
   },
@@ -50,7 +50,7 @@ export const etcdSingleMember: ResourceValidationPolicy = {
     if (m.members.length === 1) {
       reportViolation(
         `etcd ${m.label} is the only member of its cluster: when it stops, the registry is gone and every gateway serves stale routes. ` +
-          `Acceptable for a throwaway dev stack; for anything shared set the stack's etcd member count to 3 (or 5). ` +
+          `Acceptable for a throwaway dev stack; for anything shared: pulumi config set etcd.members 3 (or 5). ` +
           `To forbid single-member clusters, set this policy to mandatory in the policy pack config.`,
       );
     }

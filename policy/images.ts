@@ -68,7 +68,7 @@ export const imagesPinned: ResourceValidationPolicy = {
     reportViolation(
       `The ${f.what} "${args.name}" ${f.field} "${ref}" ${reason}: every pull may run different code, and a re-run of the stack cannot reproduce what is deployed. ` +
         `Fix: pin a version tag ("${repository}:<version>") or, best, a digest ("${repository}@sha256:<digest>"); ` +
-        `for images set in stack config (e.g. the etcd image), change the config value.`,
+        `for an image that comes from stack config, change the setting (etcd.image, backend.image, baseImage), e.g. pulumi config set etcd.image gcr.io/etcd-development/etcd:v3.5.17.`,
     );
   },
 };
