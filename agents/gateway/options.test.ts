@@ -7,7 +7,7 @@ describe("gateway command line", () => {
   it("turns flags into settings with defaults", () => {
     const s = settingsFromFlags(parse(["--kind", "haproxy", "--id", "gw1", "--work-dir", "/tmp/x", "--listen", "127.0.0.1:8000", "--stats", "127.0.0.1:8888"]), () => "", false);
     expect(s.kind).toBe("haproxy");
-    expect(s.agent).toMatchObject({ id: "gw1", root: "/switchyard", quietMs: 50, maxWaitMs: 250 });
+    expect(s.agent).toMatchObject({ id: "gw1", root: "/switchyard", quietMs: 20, maxWaitMs: 200 });
     expect(s.render).toMatchObject({ workDir: "/tmp/x", listenPort: 8000, statsPort: 8888 });
     expect(s.render.user).toBeUndefined();
     expect(s.etcd.endpoints).toEqual(["http://127.0.0.1:2379"]);

@@ -119,7 +119,7 @@ async function statusUnrouted(rig: Rig, id: string, kind: Kind): Promise<boolean
 function propagation(kind: Kind): Scenario {
   return {
     name: `propagation-${kind}`,
-    description: `etcd put -> first request served by the new endpoint through ${kind}, ${CHANGES} changes (agent defaults: quiet 50 ms, max wait 250 ms)`,
+    description: `etcd put -> first request served by the new endpoint through ${kind}, ${CHANGES} changes (agent defaults: quiet 20 ms, max wait 200 ms)`,
     async run(ctx: ScenarioContext): Promise<ScenarioResult> {
       const rig = await startRig(kind, 2);
       const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
