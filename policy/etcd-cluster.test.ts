@@ -14,6 +14,7 @@ describe("etcd-member-count", () => {
     expect(violations).toHaveLength(1);
     expect(violations[0]).toContain("bootstraps a cluster of 2 members (--initial-cluster: etcd-0, etcd-1)");
     expect(violations[0]).toContain("Fix: use an odd number of members, at least 3");
+    expect(violations[0]).toContain("pulumi config set etcd.members 3");
     expect((await runResourcePolicy(etcdMemberCount, etcdMember({ size: 4 }))).violations[0]).toContain("cluster of 4 members");
   });
 

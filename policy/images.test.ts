@@ -31,6 +31,7 @@ describe("images-pinned", () => {
     const { violations } = await runResourcePolicy(imagesPinned, container({ image: "quay.io/coreos/etcd:latest" }, "etcd-0"));
     expect(violations).toEqual([expect.stringContaining('The container "etcd-0" image "quay.io/coreos/etcd:latest" uses the floating tag "latest"')]);
     expect(violations[0]).toContain('Fix: pin a version tag ("quay.io/coreos/etcd:<version>") or, best, a digest ("quay.io/coreos/etcd@sha256:<digest>")');
+    expect(violations[0]).toContain("pulumi config set etcd.image");
   });
 
   it("rejects a missing tag on a remote image and on a built image", async () => {
