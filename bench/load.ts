@@ -57,7 +57,7 @@ function once(agent: http.Agent, o: LoadOptions, startedAt: number): Promise<Req
         const status = res.statusCode ?? 0;
         done({ ok: status >= 200 && status < 300, status, body: body.split("\n")[0].trim() });
       });
-      res.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, status, error: e.code ?? e.message }));
+      res.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, status: res.statusCode, error: e.code ?? e.message }));
     });
     req.on("timeout", () => req.destroy(Object.assign(new Error("timeout"), { code: "TIMEOUT" })));
     req.on("error", (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code ?? e.message }));
