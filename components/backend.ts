@@ -161,5 +161,5 @@ function demoImage(resourceName: string, prefix: string, baseImage: string, host
   // The tag follows the content and the base, so a code or base change rolls the containers.
   const dir = prepareContext(resourceName, BACKEND_IMAGE_SPEC);
   const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-  return builtImage(resourceName, { ...BACKEND_IMAGE_SPEC, imageName: `${prefix}-backend:${tag}`, baseImage, provider: host.provider }, parent).imageName;
+  return builtImage(resourceName, { context: dir, imageName: `${prefix}-backend:${tag}`, baseImage, provider: host.provider }, parent).imageName;
 }

@@ -48,9 +48,10 @@ export interface GatewayArgs {
  * /opt/switchyard/gateway.js.
  */
 export function prepareGatewayContext(name: string): string {
-  const dir = prepareContext(name, GATEWAY_IMAGE_SPEC);
-  fs.cpSync(path.join(PROJECT_ROOT, "node_modules", "etcd3", "proto"), path.join(dir, "proto"), { recursive: true });
-  return dir;
+  return prepareContext(name, {
+    ...GATEWAY_IMAGE_SPEC,
+    finish: (dir) => fs.cpSync(path.join(PROJECT_ROOT, "node_modules", "etcd3", "proto"), path.join(dir, "proto"), { recursive: true }),
+  });
 }
 
 /** The agent's command line inside the container. Pure. */

@@ -19,38 +19,75 @@ export interface ContextSpec {
   dockerDir: string;
   /** Agent entry points to bundle into the context: output file name -> entry, relative to the project root. */
   bundles?: Record<string, string>;
+  /** Adds what a copy and a bundle cannot (e.g. files a bundled library reads at run time). */
+  finish?: (dir: string) => void;
 }
 
+const IMAGES_DIR = path.join(PROJECT_ROOT, "build", "images");
+/** Contexts older than this are pruned when a new one is made; no build takes that long. */
+const STALE_CONTEXT_MS = 24 * 3600 * 1000;
+
 /**
- * Makes the build context build/images/<name>/: the Dockerfile folder copied, each bundle compiled into it.
+ * Makes the build context: the Dockerfile folder copied, each bundle compiled into it, `finish` applied — in
+ * a staging folder, then renamed to build/images/<name>-<content hash>. Content-addressed, so two program
+ * runs at once (two stacks, a test beside a deploy) never empty a context the other is building from.
  * Synchronous and fast (esbuild), so the program can call it while declaring resources; a bundle that does
  * not compile fails `pulumi preview` with esbuild's message.
  */
 export function prepareContext(name: string, spec: ContextSpec): string {
-  const out = path.join(PROJECT_ROOT, "build", "images", name);
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.mkdirSync(out, { recursive: true });
-  fs.cpSync(path.join(PROJECT_ROOT, spec.dockerDir), out, { recursive: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require("esbuild") as typeof import("esbuild");
-  for (const [file, entry] of Object.entries(spec.bundles ?? {})) {
-    esbuild.buildSync({
-      entryPoints: [path.join(PROJECT_ROOT, entry)],
-      outfile: path.join(out, file),
-      bundle: true,
-      platform: "node",
-      target: AGENT_NODE_TARGET,
-      format: "cjs",
-      minify: false,
-      sourcemap: false,
-      logLevel: "error",
-    });
+  fs.mkdirSync(IMAGES_DIR, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(IMAGES_DIR, `.staging-${name}-`));
+  try {
+    fs.cpSync(path.join(PROJECT_ROOT, spec.dockerDir), staging, { recursive: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const esbuild = require("esbuild") as typeof import("esbuild");
+    for (const [file, entry] of Object.entries(spec.bundles ?? {})) {
+      esbuild.buildSync({
+        entryPoints: [path.join(PROJECT_ROOT, entry)],
+        outfile: path.join(staging, file),
+        bundle: true,
+        platform: "node",
+        target: AGENT_NODE_TARGET,
+        format: "cjs",
+        minify: false,
+        sourcemap: false,
+        logLevel: "error",
+      });
+    }
+    spec.finish?.(staging);
+    const final = path.join(IMAGES_DIR, `${name}-${contextHash(staging)}`);
+    if (!fs.existsSync(final)) {
+      try {
+        fs.renameSync(staging, final);
+      } catch (e) {
+        // Another run made the same context first: use theirs.
+        if (!fs.existsSync(final)) throw e;
+      }
+    }
+    pruneStaleContexts(name, final);
+    return final;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
   }
-  return out;
 }
 
-export interface BuiltImageArgs extends ContextSpec {
-  /** Full image name with tag, e.g. "switchyard-dev-gateway:<hash>". */
+function pruneStaleContexts(name: string, keep: string): void {
+  const cutoff = Date.now() - STALE_CONTEXT_MS;
+  for (const entry of fs.readdirSync(IMAGES_DIR)) {
+    const p = path.join(IMAGES_DIR, entry);
+    if (p === keep || !entry.startsWith(`${name}-`)) continue;
+    try {
+      if (fs.statSync(p).mtimeMs < cutoff) fs.rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* removed meanwhile */
+    }
+  }
+}
+
+export interface BuiltImageArgs {
+  /** A context made by prepareContext. */
+  context: string;
+  /** Full image name with tag, e.g. "switchyard-dev-backend:<hash>". */
   imageName: string;
   baseImage: string;
   provider: docker.Provider;
@@ -58,10 +95,9 @@ export interface BuiltImageArgs extends ContextSpec {
 
 /** Declares a locally built image (never pushed). The tag should change when the content does. */
 export function builtImage(name: string, args: BuiltImageArgs, parent: pulumi.Resource): docker.Image {
-  const context = prepareContext(name, args);
   return new docker.Image(name, {
     imageName: args.imageName,
-    build: { context, dockerfile: path.join(context, "Dockerfile"), args: { BASE_IMAGE: args.baseImage }, platform: "linux/amd64" },
+    build: { context: args.context, dockerfile: path.join(args.context, "Dockerfile"), args: { BASE_IMAGE: args.baseImage }, platform: "linux/amd64" },
     skipPush: true,
   }, { parent, provider: args.provider });
 }

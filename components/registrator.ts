@@ -64,8 +64,7 @@ export function registratorEnv(a: { hostIp: string; id: string; etcd: EtcdConnec
 
 /** The build context: the Dockerfile folder plus bin/registrator.js and proto/ (see bundle.ts). */
 export function prepareRegistratorContext(name: string): string {
-  const dir = prepareContext(name, { dockerDir: "agents/registrator/image" });
-  bundleRegistrator(PROJECT_ROOT, dir);
+  const dir = prepareContext(name, { dockerDir: "agents/registrator/image", finish: (d) => bundleRegistrator(PROJECT_ROOT, d) });
   return dir;
 }
 
