@@ -265,7 +265,7 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       expect(await tally(listenPort, 3, "c.b.com")).toEqual({ delta: 3 });
     });
 
-    it("keeps serving while etcd is fully down, and catches up with changes made meanwhile once it is back", async () => {
+    it("keeps serving while etcd is fully down, and catches up with changes made meanwhile (history compacted) once it is back", async () => {
       await cluster.killProxy();
       await Promise.all([0, 1, 2].map((i) => cluster.kill(i)));
       // Longer than the status lease TTL: the agent must come back with a fresh lease.
@@ -284,7 +284,9 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       const direct = connectEtcd({ endpoints: cluster.memberEndpoints, callTimeoutMs: 5000 });
       try {
         await direct.delete().key(upstreamKey(ROOT, "app", "alpha"));
-        await direct.put(upstreamKey(ROOT, "app", "gamma")).value(backends[2].addr);
+        const put = await direct.put(upstreamKey(ROOT, "app", "gamma")).value(backends[2].addr).exec();
+        // Compact the history too: a watch resuming from its last revision gets "compacted" and must re-list.
+        await direct.kv.compact({ revision: put.header.revision, physical: true });
       } finally {
         direct.close();
       }
