@@ -10,6 +10,7 @@ import { gatewayStatusKey, servicesPrefix } from "../../lib/etcd/keys";
 import type { Logger } from "../../lib/log";
 import { Debouncer } from "./debounce";
 import { buildDesiredState, type DesiredState } from "./desired";
+import { resolveDesired, systemLookup, type Lookup } from "./resolve";
 import { ApplyError, type ProxyDriver } from "./drivers/types";
 import { listPrefix, PrefixWatch } from "./etcd-source";
 import { HealthChecker } from "./health";
@@ -54,6 +55,9 @@ export class GatewayAgent {
   private drainTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly lookup: Lookup = systemLookup;
+  /** Hosts already reported as not resolving, so a persistent failure is logged once. */
+  private unresolvedHosts = new Set<string>();
   etcdUp = false;
 
   constructor(private readonly o: AgentOptions, private readonly etcd: Etcd3, readonly driver: ProxyDriver, private readonly metrics: Metrics, private readonly log: Logger) {
@@ -142,7 +146,10 @@ export class GatewayAgent {
         if (!this.desired) return;
       }
     }
-    const desired = this.desired!;
+    // The proxies dial addresses, not names: resolve every reconcile (see resolve.ts).
+    const { desired, unresolved } = await resolveDesired(this.desired!, this.lookup);
+    for (const u of unresolved) if (!this.unresolvedHosts.has(u.host)) this.log.warn(u, "endpoint host does not resolve; it stays out of rotation until it does");
+    this.unresolvedHosts = new Set(unresolved.map((u) => u.host));
     const now = Date.now();
     const stillDraining = this.draining.filter((d) => d.until > now);
     const drainingIds = new Set(stillDraining.map((d) => d.endpoint.id));

@@ -50,11 +50,12 @@ export function planRuntime(current: RuntimeState, view: ProxyView, forceAfterDe
     const id = k;
     if (!cur) {
       // Dynamic servers are created in maintenance; enabled below once healthy.
-      ops.push({ command: `add server ${id} ${w.addr} weight ${w.weight}`, apply: (s) => s.set(k, { ...w, enabled: false }) });
+      ops.push({ command: `add server ${id} ${w.host}:${w.port} weight ${w.weight}`, apply: (s) => s.set(k, { ...w, enabled: false }) });
       if (w.enabled) ops.push({ command: `enable server ${id}`, apply: (s) => (s.get(k)!.enabled = true) });
       continue;
     }
-    if (cur.addr !== w.addr) {
+    // host is the resolved address (resolve.ts): a container that came back with a new IP is followed.
+    if (cur.host !== w.host || cur.port !== w.port) {
       if (cur.enabled) ops.push({ command: `disable server ${id}`, apply: (s) => (s.get(k)!.enabled = false) });
       ops.push({ command: `set server ${id} addr ${w.host} port ${w.port}`, apply: (s) => Object.assign(s.get(k)!, { addr: w.addr, host: w.host, port: w.port, delFailures: 0 }) });
       if (w.enabled) ops.push({ command: `enable server ${id}`, apply: (s) => (s.get(k)!.enabled = true) });

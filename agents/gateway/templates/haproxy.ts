@@ -45,6 +45,6 @@ backend {{backend}}
 {{#if sticky}}    cookie SERVERID insert indirect nocache dynamic
     dynamic-cookie-key {{backend}}
 {{/if}}    http-request return status 503 content-type text/plain string "switchyard: service '{{name}}' has no healthy endpoints" if { nbsrv() eq 0 }
-{{#each endpoints}}    server {{name}} {{addr}} weight {{weight}}{{#unless enabled}} disabled{{/unless}}
+{{#each endpoints}}    server {{name}} {{host}}:{{port}} weight {{weight}}{{#unless enabled}} disabled{{/unless}}
 {{/each}}{{/each}}
 `;
