@@ -18,6 +18,7 @@ import { parseGatewayStatus, type GatewayStatus } from "../../lib/etcd/status";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 import { freePorts, waitFor } from "../helpers/ports";
 import { startProcess, tail, type Proc } from "../helpers/processes";
+import { childPids } from "../../agents/gateway/drivers/retire";
 
 const run = promisify(execFile);
 const ROOT = "/sy-test";
@@ -116,21 +117,8 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       return line ? Number(line.split(" ").pop()) : NaN;
     };
 
-    beforeAll(async () => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), `sy-test-gateway-${kind}-`));
-      cluster = await startEtcdCluster({ size: 3 });
-      etcd = connectEtcd(cluster.connection());
-      const ports = await freePorts(7);
-      [listenPort, statsPort, metricsPort] = ports;
-      for (const [i, name] of ["alpha", "beta", "gamma", "delta"].entries()) {
-        const b = new TestBackend(name, ports[3 + i]);
-        await b.start();
-        backends.push(b);
-      }
-      // A user template that starts as a copy of the built-in one: the override path is the one under test.
-      templateFile = path.join(dir, `user-${kind}.hbs`);
-      fs.writeFileSync(templateFile, BUILTIN_TEMPLATES[kind]);
-      agent = startProcess(
+    const startAgent = async (): Promise<Proc> => {
+      const proc = startProcess(
         path.resolve("node_modules/.bin/tsx"),
         [
           "agents/gateway/main.ts",
@@ -157,6 +145,24 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       await waitFor("the agent's /healthz", async () => (await request(metricsPort, { path: "/healthz" })).status === 200, 60_000, 100).catch((e) => {
         throw new Error(`${(e as Error).message}\n${tail(path.join(dir, "agent.log"), 40)}`);
       });
+      return proc;
+    };
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), `sy-test-gateway-${kind}-`));
+      cluster = await startEtcdCluster({ size: 3 });
+      etcd = connectEtcd(cluster.connection());
+      const ports = await freePorts(7);
+      [listenPort, statsPort, metricsPort] = ports;
+      for (const [i, name] of ["alpha", "beta", "gamma", "delta"].entries()) {
+        const b = new TestBackend(name, ports[3 + i]);
+        await b.start();
+        backends.push(b);
+      }
+      // A user template that starts as a copy of the built-in one: the override path is the one under test.
+      templateFile = path.join(dir, `user-${kind}.hbs`);
+      fs.writeFileSync(templateFile, BUILTIN_TEMPLATES[kind]);
+      agent = await startAgent();
     });
 
     afterAll(async () => {
@@ -312,6 +318,26 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       const counts = await tally(listenPort, 10);
       expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(10);
       expect(Object.keys(counts).every((k) => !k.startsWith("HTTP"))).toBe(true);
+    });
+
+    it(`keeps ${kind} serving while the agent is killed, and a new agent adopts it without a restart`, async () => {
+      const pidFile = path.join(dir, "work", `${kind}.pid`);
+      const master = Number(fs.readFileSync(pidFile, "utf8").trim());
+      // tsx runs the agent in a child process: kill that one, as a crash would.
+      const inner = childPids(agent!.child.pid!);
+      expect(inner.length).toBeGreaterThan(0);
+      for (const pid of inner) process.kill(pid, "SIGKILL");
+      await agent!.exited;
+      for (let i = 0; i < 20; i++) expect((await request(listenPort)).status).toBe(200);
+      agent = await startAgent();
+      expect(Number(fs.readFileSync(pidFile, "utf8").trim())).toBe(master);
+      expect(fs.readFileSync(agent.logFile, "utf8")).toMatch(/adopted the running/);
+      // The new agent applies changes to the adopted proxy.
+      await etcdctl("put", upstreamKey(ROOT, "svc-b", "alpha"), backends[0].addr);
+      await statusWhere("svc-b/alpha healthy", (x) => x.endpoints["svc-b/alpha"]?.health === "healthy");
+      const counts = await tally(listenPort, 8, "b.b.com");
+      expect(counts.alpha).toBeGreaterThanOrEqual(2);
+      await etcdctl("del", upstreamKey(ROOT, "svc-b", "alpha"));
     });
 
     if (kind === "haproxy") {

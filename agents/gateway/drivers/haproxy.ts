@@ -12,7 +12,7 @@ import { BUILTIN_TEMPLATES, pathsIn, renderConfig, type RenderSettings } from ".
 import type { ProxyView } from "../view";
 import { haproxyCommand, planRuntime, runtimeError, stateFromView, type RuntimeState } from "./haproxy-runtime";
 import { lastLines } from "./nginx";
-import { runCommand, Supervised, until } from "./process";
+import { findRunningMaster, runCommand, Supervised, until } from "./process";
 import { childPids, waitStoppedListening } from "./retire";
 import { ApplyError, type ProxyDriver } from "./types";
 
@@ -54,6 +54,9 @@ export class HaproxyDriver implements ProxyDriver {
         });
       },
     );
+    // A haproxy left by a previous agent keeps serving; the first apply reloads it gracefully.
+    const running = findRunningMaster(path.join(dir, "haproxy.pid"), this.confFile);
+    if (running) this.proc.adopt(running);
   }
 
   running(): boolean {

@@ -11,7 +11,7 @@ import type { Logger } from "../../../lib/log";
 import type { Metrics } from "../metrics";
 import { BUILTIN_TEMPLATES, pathsIn, renderConfig, renderNginxPeers, type RenderSettings } from "../render";
 import type { ProxyView } from "../view";
-import { runCommand, Supervised, until, writeAtomic } from "./process";
+import { findRunningMaster, runCommand, Supervised, until, writeAtomic } from "./process";
 import { childPids, waitStoppedListening } from "./retire";
 import { ApplyError, type ProxyDriver } from "./types";
 
@@ -63,6 +63,9 @@ export class NginxDriver implements ProxyDriver {
         this.proc.restartSoon(500, () => void this.waitGeneration(15_000).then(() => this.onRestart?.()));
       },
     );
+    // An nginx left by a previous agent keeps serving; the first apply reloads it gracefully.
+    const running = findRunningMaster(path.join(dir, "nginx.pid"), this.confFile);
+    if (running) this.proc.adopt(running);
   }
 
   running(): boolean {

@@ -31,8 +31,36 @@ export function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
+/** True when a process with this pid exists (and we may signal it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * A proxy master left running by a previous agent (it runs in its own process group, so it survives the
+ * agent): its pid, if the pid file names a live process whose command line mentions `configFile`.
+ */
+export function findRunningMaster(pidFile: string, configFile: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) return undefined;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    return cmdline.includes(configFile) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class Supervised {
   private child?: ChildProcess;
+  /** A master started by a previous agent and adopted by this one (not our child: watched by polling). */
+  private adopted?: number;
+  private adoptTimer?: NodeJS.Timeout;
   private stopping = false;
   private restartTimer?: NodeJS.Timeout;
 
@@ -48,11 +76,28 @@ export class Supervised {
   ) {}
 
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child?.pid ?? this.adopted;
   }
 
   running(): boolean {
+    if (this.adopted !== undefined) return alive(this.adopted);
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Takes over a master left by a previous agent, so that an agent restart does not interrupt traffic. */
+  adopt(pid: number): void {
+    this.adopted = pid;
+    this.log.info({ pid }, `adopted the running ${this.name} (left by a previous agent): no restart`);
+    this.adoptTimer = setInterval(() => {
+      if (this.adopted === undefined || alive(this.adopted)) return;
+      const gone = this.adopted;
+      this.adopted = undefined;
+      if (this.adoptTimer) clearInterval(this.adoptTimer);
+      killGroup(gone);
+      if (this.stopping) return;
+      this.log.error({ pid: gone }, `${this.name} exited unexpectedly; restarting it on the last good config`);
+      this.onUnexpectedExit(null, null);
+    }, 500);
   }
 
   start(): void {
@@ -90,12 +135,24 @@ export class Supervised {
   }
 
   signal(sig: NodeJS.Signals): void {
-    this.child?.kill(sig);
+    if (this.adopted !== undefined) process.kill(this.adopted, sig);
+    else this.child?.kill(sig);
   }
 
   async stop(signal: NodeJS.Signals, graceMs = 5000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    if (this.adoptTimer) clearInterval(this.adoptTimer);
+    if (this.adopted !== undefined) {
+      const pid = this.adopted;
+      this.adopted = undefined;
+      if (!alive(pid)) return;
+      process.kill(pid, signal);
+      const deadline = Date.now() + graceMs;
+      while (alive(pid) && Date.now() < deadline) await sleep(50);
+      killGroup(pid);
+      return;
+    }
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once("exit", () => r()));
