@@ -14,14 +14,16 @@ import { createMetrics, startMetricsServer } from "./metrics";
 import { buildCommand, settingsFromFlags, type GatewaySettings } from "./options";
 
 async function main(): Promise<void> {
-  const command = buildCommand();
+  // Usage errors exit 2 (the container's entrypoint does not retry those); --help exits 0.
+  const command = buildCommand().exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
   command.parse(process.argv);
   const log = createLogger("gateway");
   let settings: GatewaySettings;
   try {
     settings = settingsFromFlags(command.opts(), (p) => fs.readFileSync(p, "utf8"), process.getuid?.() === 0);
   } catch (e) {
-    return command.error(`error: ${(e as Error).message}`);
+    // Exit code 2: a usage error, which the container's entrypoint does not retry.
+    return command.error(`error: ${(e as Error).message}`, { exitCode: 2 });
   }
   fs.mkdirSync(settings.render.workDir, { recursive: true });
   const metrics = createMetrics();

@@ -49,7 +49,7 @@ describe("gateway image (nginx and haproxy in one image, agent supervising the p
   });
 
   for (const kind of ["nginx", "haproxy"] as const) {
-    it(`runs the ${kind} gateway: routes, serves /healthz, and leaves the live set on docker stop`, async () => {
+    it(`runs the ${kind} gateway: routes, serves /healthz, survives an agent crash (proxy keeps serving), leaves the live set on docker stop`, async () => {
       const [listen, stats, metrics] = await freePorts(3);
       const name = `sy-test-gateway-image-${kind}`;
       containers.push(name);
@@ -57,7 +57,8 @@ describe("gateway image (nginx and haproxy in one image, agent supervising the p
       await docker("run", "-d", "--name", name, "--init", "--network", "host", IMAGE,
         "--kind", kind, "--id", name, "--root", ROOT, "--etcd", cluster.proxyEndpoint,
         "--listen", `127.0.0.1:${listen}`, "--stats", `127.0.0.1:${stats}`, "--metrics", `127.0.0.1:${metrics}`);
-      const logs = async () => docker("logs", "--tail", "20", name).catch((e) => String(e));
+      // The agent logs JSON on stderr, which `docker logs` passes through on its own stderr.
+      const logs = async () => run("docker", ["logs", "--tail", "40", name]).then((r) => `${r.stdout}${r.stderr}`, (e) => String(e));
       await waitFor(`${kind} gateway serving both backends`, async () => {
         const seen = new Set<string>();
         for (let i = 0; i < 6; i++) seen.add((await request(listen)).body);
@@ -70,6 +71,14 @@ describe("gateway image (nginx and haproxy in one image, agent supervising the p
       expect(JSON.parse(health.body)).toMatchObject({ ok: true, kind, etcd: "up" });
       if (kind === "haproxy") expect((await request(stats)).body).toMatch(/Statistics Report for HAProxy/);
       expect(await etcd.get(gatewayStatusKey(ROOT, name)).string()).toBeTruthy();
+
+      // The agent dies inside the container: the proxy keeps serving, the entrypoint starts a new agent,
+      // which adopts the running proxy.
+      await docker("exec", name, "sh", "-c", "for p in /proc/[0-9]*; do if head -c 4 $p/cmdline 2>/dev/null | grep -q '^node'; then kill -9 ${p#/proc/}; fi; done");
+      for (let i = 0; i < 10; i++) expect((await request(listen)).status).toBe(200);
+      await waitFor("the agent back and adopting the proxy", async () => /adopted the running/.test(await logs()) && (await request(metrics, { path: "/healthz" })).status === 200, 30_000, 200);
+      expect((await request(listen)).status).toBe(200);
+
       await docker("stop", "-t", "15", name);
       // SIGTERM: the agent revoked its lease (the key is gone at once, not after the TTL) and stopped the proxy.
       expect(await etcd.get(gatewayStatusKey(ROOT, name)).string()).toBeNull();
