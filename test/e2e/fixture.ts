@@ -1,0 +1,104 @@
+/**
+ * The user's journey on a real Docker engine: the real program (index.ts) deployed by the harness, with a
+ * stack of its own (name, ports) so it never collides with a developer's dev stack. etcd runs from the
+ * locally built test image, since the official one cannot be pulled here.
+ */
+import Docker from "dockerode";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { connectEtcd } from "../../lib/etcd/client";
+import { destroy, up, type Step } from "../harness";
+
+export const ROOT = path.resolve(__dirname, "../..");
+export const ETCD_TEST_IMAGE = "switchyard-test/etcd:3.4-bookworm";
+export const docker = new Docker();
+
+export interface E2EStack {
+  kind: "nginx" | "haproxy";
+  stack: string;
+  prefix: string;
+  gatewayUrl: string;
+  etcdEndpoint: string;
+  log: Step[][];
+  up(config?: Record<string, string>): Promise<{ outputs: Record<string, unknown>; steps: Step[] }>;
+  destroy(): Promise<Step[]>;
+  etcd(): ReturnType<typeof connectEtcd>;
+  containers(): Promise<Docker.ContainerInfo[]>;
+  cleanup(): Promise<void>;
+}
+
+export function e2eStack(kind: "nginx" | "haproxy", basePort: number): E2EStack {
+  const stack = `e2e-${kind}`;
+  const prefix = `switchyard-${stack}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-${stack}-`));
+  const ports = {
+    "etcd.proxyPort": basePort, "gateway.port": basePort + 1, "gateway.statsPort": basePort + 2,
+    "gateway.metricsPort": basePort + 3, "registrator.metricsPort": basePort + 4,
+  };
+  const baseConfig: Record<string, string> = {
+    "etcd.image": ETCD_TEST_IMAGE,
+    "gateway.kind": kind,
+    "switch.gateTimeoutSeconds": "60",
+    "registrator.ttlSeconds": "5",
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+  };
+  const opts = { stateFile: path.join(dir, "state.json"), stack };
+  const log: Step[][] = [];
+  const etcdEndpoint = `http://127.0.0.1:${ports["etcd.proxyPort"]}`;
+  const self: E2EStack = {
+    kind,
+    stack,
+    prefix,
+    gatewayUrl: `http://127.0.0.1:${ports["gateway.port"]}`,
+    etcdEndpoint,
+    log,
+    async up(config = {}) {
+      const r = await up(path.join(ROOT, "index.ts"), { ...opts, config: { ...baseConfig, ...config } });
+      log.push(r.steps);
+      return r;
+    },
+    async destroy() {
+      const r = await destroy(opts);
+      log.push(r.steps);
+      return r.steps;
+    },
+    etcd: () => connectEtcd({ endpoints: [etcdEndpoint], callTimeoutMs: 3000 }),
+    containers: () => docker.listContainers({ all: true, filters: { label: [`switchyard.stack=${prefix}`] } }),
+    async cleanup() {
+      // Whatever a failed run left behind: containers, the network, volumes of this stack.
+      for (const c of await self.containers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      for (const n of (await docker.listNetworks({ filters: { name: [prefix] } })).filter((x) => x.Name === prefix)) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+      const vols = (await docker.listVolumes({ filters: { label: [`switchyard.stack=${prefix}`] } })).Volumes ?? [];
+      for (const v of vols) await docker.getVolume(v.Name).remove().catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return self;
+}
+
+/** What to read when a journey step fails: the gateway's restart count and the tail of its log. */
+export async function gatewayDiagnostics(s: E2EStack): Promise<string> {
+  const name = `${s.prefix}-gateway-${s.kind}`;
+  try {
+    const c = docker.getContainer(name);
+    const info = await c.inspect();
+    const logs = (await c.logs({ stdout: true, stderr: true, tail: 40 })).toString("utf8").replace(/[\x00-\x08]/g, "");
+    return `${name}: restarts=${info.RestartCount} status=${info.State.Status}\n${logs}`;
+  } catch (e) {
+    return `${name}: ${(e as Error).message}`;
+  }
+}
+
+/** One GET; the demo backend answers "<version> <container>". */
+export async function get(url: string, headers?: Record<string, string>): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: (await res.text()).trim() };
+}
+
+/** When the step `op` on the resource named exactly `name` started or finished (epoch ms). */
+export function stepTime(steps: Step[], op: string, name: string, at: "started" | "finished"): number {
+  const step = steps.find((s) => s.op === op && s.name === name);
+  if (!step) throw new Error(`no ${op} step for ${name}; steps: ${steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`).join(", ")}`);
+  return step[at];
+}
