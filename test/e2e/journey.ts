@@ -13,6 +13,14 @@ export interface JourneyHooks {
   afterSwitch?(s: E2EStack, liveVersion: { current: string }): void;
 }
 
+/** Where the failures fall relative to the update's steps: for a failing assertion's message. */
+function failureWindow(records: { t: number; ok: boolean; error?: string; status?: number }[], startedAt: number, steps: { op: string; name: string; started: number; finished: number }[]): string {
+  const failed = records.filter((r) => !r.ok);
+  const rel = (epoch: number) => ((epoch - startedAt) / 1000).toFixed(2);
+  const stepLines = steps.filter((x) => x.op !== "same").map((x) => `  ${rel(x.started)}-${rel(x.finished)} s ${x.op} ${x.name}`);
+  return `failures from ${(failed[0].t / 1000).toFixed(2)} s to ${(failed[failed.length - 1].t / 1000).toFixed(2)} s (first: ${failed[0].error ?? failed[0].status}); steps:\n${stepLines.join("\n")}`;
+}
+
 const upstreamKeys = async (s: E2EStack) => {
   const c = s.etcd();
   try {
@@ -72,7 +80,7 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     await new Promise((r) => setTimeout(r, 1000));
     const result = await load.stop();
     live.current = "v2";
-    expect(result.failures, result.failed ? await gatewayDiagnostics(s) : "").toEqual({});
+    expect(result.failures, result.failed ? `${failureWindow(result.records, load.startedAt, steps)}\n${await gatewayDiagnostics(s)}` : "").toEqual({});
     expect(result.failed).toBe(0);
     expect(result.total).toBeGreaterThan(500);
     const last = result.records.slice(-200);
