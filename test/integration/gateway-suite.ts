@@ -226,6 +226,13 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       expect(await tally(listenPort, 4, "b.b.com:8000")).toEqual({ delta: 4 });
       const other = await tally(listenPort, 6, "unknown.example");
       expect(Object.keys(other).sort()).toEqual(["alpha", "beta"]);
+      // A routed service without endpoints: a clear 503, not an error page or a broken config.
+      await etcdctl("put", routeKey(ROOT, "svc-empty"), JSON.stringify({ hosts: ["e.b.com"] }));
+      const erev = Number((await etcd.get(routeKey(ROOT, "svc-empty")).exec()).kvs[0].mod_revision);
+      await statusWhere(`revision ${erev} applied`, (s) => s.appliedRevision >= erev);
+      const empty = await request(listenPort, { host: "e.b.com" });
+      expect(empty.status).toBe(503);
+      expect(empty.body).toBe("switchyard: service 'svc-empty' has no healthy endpoints");
     });
 
     it("skips a garbage value with a warning, and traffic is unaffected", async () => {

@@ -88,23 +88,22 @@ http {
       local svc = ngx.var.sy_service
       local list = switchyard.peers(svc)
       local n = #list
-      if n == 0 then return ngx.exit(503) end
-      local ctx = ngx.ctx
+      -- No endpoint: fail; error_page below answers with a clear 503.
+      if n == 0 then return ngx.exit(ngx.ERROR) end
       local peer
-      if not ctx.sy_tries then
-        ctx.sy_tries = 0
+      -- get_last_failure() is nil on the first try (cheaper than keeping per-request state in ngx.ctx).
+      if balancer.get_last_failure() == nil then
         if n > 1 then balancer.set_more_tries(2) end
         if list.sticky then
           local c = ngx.var.cookie_SERVERID
           if c then peer = list.byName[c] end
         end
       end
-      ctx.sy_tries = ctx.sy_tries + 1
       if not peer then
         local i = (switchyard.rr[svc] or 0) % n + 1
         switchyard.rr[svc] = i
         peer = list[i]
-        if list.sticky then ctx.sy_cookie = peer.name end
+        if list.sticky then ngx.ctx.sy_cookie = peer.name end
       end
       local ok, err = balancer.set_current_peer(peer.host, peer.port)
       if not ok then
@@ -118,21 +117,12 @@ http {
   server {
     listen {{listenAddress}}:{{listenPort}} reuseport backlog=4096;
     location / {
-      access_by_lua_block {
-        local svc = ngx.var.sy_service
-        if svc == "" then
-          ngx.status = 503
-          ngx.header["Content-Type"] = "text/plain"
-          ngx.say("switchyard: no service is routed for host '", ngx.var.host, "' and there is no default service")
-          return ngx.exit(ngx.HTTP_OK)
-        end
-        if #switchyard.peers(svc) == 0 then
-          ngx.status = 503
-          ngx.header["Content-Type"] = "text/plain"
-          ngx.say("switchyard: service '", svc, "' has no healthy endpoints")
-          return ngx.exit(ngx.HTTP_OK)
-        end
+      default_type text/plain;
+      if ($sy_service = "") {
+        return 503 "switchyard: no service is routed for host '$host' and there is no default service\n";
       }
+      # Errors nginx itself produces (no endpoint, all tries failed); a backend's own 5xx pass through untouched.
+      error_page 500 502 503 504 = @sy_unavailable;
 {{#if anySticky}}
       header_filter_by_lua_block {
         local name = ngx.ctx.sy_cookie
@@ -158,6 +148,19 @@ http {
       proxy_connect_timeout 2s;
       proxy_next_upstream error timeout;
       proxy_next_upstream_tries 3;
+    }
+    location @sy_unavailable {
+      default_type text/plain;
+      content_by_lua_block {
+        local svc = ngx.var.sy_service
+        if #switchyard.peers(svc) == 0 then
+          ngx.status = 503
+          ngx.say("switchyard: service '", svc, "' has no healthy endpoints")
+        else
+          ngx.status = 502
+          ngx.say("switchyard: no endpoint of service '", svc, "' answered")
+        end
+      }
     }
   }
 
