@@ -49,6 +49,13 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  if (settings.exitWithParent) {
+    // A test runner killed hard (SIGKILL) cannot stop us; noticing that our parent is gone can.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) void shutdown("parent exited");
+    }, 500).unref();
+  }
 }
 
 main().catch((e) => {

@@ -19,6 +19,7 @@ export interface GatewaySettings {
   templateFile?: string;
   metricsAddress: string;
   metricsPort: number;
+  exitWithParent: boolean;
   nginxBinary: string;
   haproxyBinary: string;
 }
@@ -64,6 +65,7 @@ export function buildCommand(): Command {
     .addOption(opt("--nginx-modules <dir>", "directory holding ndk_http_module.so and ngx_http_lua_module.so", "/usr/lib/nginx/modules"))
     .addOption(opt("--haproxy <binary>", "haproxy binary", "haproxy"))
     .addOption(opt("--workers <n>", "nginx worker_processes", "auto"))
+    .addOption(opt("--exit-with-parent", "stop (proxy included) when the process that started the agent dies; for tests and benchmarks"))
     .addOption(opt("--reload-per-change", "baseline for benchmarks: apply membership changes with a full render + reload, as confd did"))
     .addOption(opt("--user <user>", "nginx `user` directive when started as root (workers need the work dir)", "root"));
 }
@@ -115,6 +117,7 @@ export function settingsFromFlags(f: Record<string, string | undefined>, readFil
     templateFile: f.template ? path.resolve(f.template) : undefined,
     metricsAddress: metrics.host,
     metricsPort: metrics.port,
+    exitWithParent: Boolean(f.exitWithParent),
     nginxBinary: f.nginx ?? "nginx",
     haproxyBinary: f.haproxy ?? "haproxy",
     agent: {

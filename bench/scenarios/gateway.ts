@@ -64,7 +64,7 @@ async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []
   const agent = startProcess(path.resolve("node_modules/.bin/tsx"), [
     "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", `bench-${kind}`,
     "--work-dir", path.join(dir, "work"), "--listen", `127.0.0.1:${listenPort}`, "--stats", `127.0.0.1:${statsPort}`,
-    "--metrics", `127.0.0.1:${metricsPort}`, "--drain-ms", "200", "--health-interval-ms", "500", ...extraFlags,
+    "--metrics", `127.0.0.1:${metricsPort}`, "--drain-ms", "200", "--health-interval-ms", "500", "--exit-with-parent", ...extraFlags,
     // Extra agent flags for experiments, e.g. GATEWAY_BENCH_FLAGS="--workers 1".
     ...(process.env.GATEWAY_BENCH_FLAGS ?? "").split(" ").filter(Boolean),
   ], path.join(dir, "agent.log"), { LOG_LEVEL: "info" });

@@ -139,6 +139,7 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
           "--drain-ms", "300",
           "--status-ttl", "5",
           "--workers", "2",
+          "--exit-with-parent",
         ],
         path.join(dir, "agent.log"),
       );
