@@ -48,7 +48,7 @@ export interface EtcdConnection {
   dialTimeoutMs?: number;
   tls?: EtcdTls;
   auth?: { username: string; password: string };
-  /** gRPC keepalive ping interval. Default 5000. */
+  /** gRPC keepalive ping interval. Default 10000 (etcd rejects pings more often than every 5 s as excess). */
   keepaliveMs?: number;
   /** Upper bound of the watch reconnect backoff. Default 1000. */
   watchBackoffMaxMs?: number;
@@ -85,7 +85,7 @@ export function connectEtcd(c: EtcdConnection): Etcd3 {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const cockatiel = require("cockatiel") as typeof import("cockatiel");
   const callTimeout = c.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const keepalive = c.keepaliveMs ?? 5000;
+  const keepalive = c.keepaliveMs ?? 10_000;
   const options: IOptions = {
     hosts: c.endpoints,
     dialTimeout: c.dialTimeoutMs ?? 5000,

@@ -11,13 +11,7 @@ function hookExit() {
   if (hooked) return;
   hooked = true;
   const killAll = () => {
-    for (const p of live) {
-      try {
-        p.kill("SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
+    for (const p of live) killGroup(p, "SIGKILL");
   };
   process.on("exit", killAll);
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => { killAll(); process.exit(1); });
@@ -34,7 +28,9 @@ export interface Proc {
 export function startProcess(cmd: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Proc {
   hookExit();
   const out = fs.openSync(logFile, "a");
-  const child = spawn(cmd, args, { stdio: ["ignore", out, out], env: { ...process.env, ...env } });
+  // A process group of its own: a kill reaches what the command started too (tsx runs the real agent in a
+  // child process; killing only the wrapper would leave the agent running).
+  const child = spawn(cmd, args, { stdio: ["ignore", out, out], env: { ...process.env, ...env }, detached: true });
   fs.closeSync(out);
   live.add(child);
   const exited = new Promise<number | null>((resolve) => {
@@ -53,10 +49,19 @@ export function startProcess(cmd: string, args: string[], logFile: string, env?:
     exited,
     async kill(signal: NodeJS.Signals = "SIGKILL") {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
+      killGroup(child, signal);
       await exited;
     },
   };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 export function tail(file: string, lines = 30): string {
