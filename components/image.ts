@@ -35,6 +35,43 @@ const STALE_CONTEXT_MS = 24 * 3600 * 1000;
  * not compile fails `pulumi preview` with esbuild's message.
  */
 export function prepareContext(name: string, spec: ContextSpec): string {
+  // One program run declares each image once, but tests run the program many times in one process: reuse a
+  // context made from the same spec while no source file changed.
+  const memoKey = `${name}|${JSON.stringify({ dockerDir: spec.dockerDir, bundles: spec.bundles })}|${spec.finish?.toString() ?? ""}|${sourceStamp(spec.dockerDir)}`;
+  const memo = contextMemo();
+  const cached = memo.get(memoKey);
+  if (cached && fs.existsSync(cached)) return cached;
+  const made = makeContext(name, spec);
+  memo.set(memoKey, made);
+  return made;
+}
+
+/** Survives vitest's module resets (each test run of the program loads this module afresh). */
+function contextMemo(): Map<string, string> {
+  const g = globalThis as { __switchyardContexts?: Map<string, string> };
+  return (g.__switchyardContexts ??= new Map());
+}
+
+/** Newest modification time and count of the files an image is made from (agents/, lib/, the Dockerfile folder). */
+function sourceStamp(dockerDir: string): string {
+  let newest = 0;
+  let count = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      if (e.name === "node_modules") continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        newest = Math.max(newest, fs.statSync(p).mtimeMs);
+        count++;
+      }
+    }
+  };
+  for (const d of ["agents", "lib", dockerDir]) if (fs.existsSync(path.join(PROJECT_ROOT, d))) walk(path.join(PROJECT_ROOT, d));
+  return `${newest}:${count}`;
+}
+
+function makeContext(name: string, spec: ContextSpec): string {
   fs.mkdirSync(IMAGES_DIR, { recursive: true });
   const staging = fs.mkdtempSync(path.join(IMAGES_DIR, `.staging-${name}-`));
   try {

@@ -1,12 +1,17 @@
-import { describe, expect, it } from "vitest";
-import { runProgram, type CapturedResource } from "./helpers/pulumi-program";
+import { beforeAll, describe, expect, it } from "vitest";
+import { runProgram, type CapturedResource, type ProgramRun } from "./helpers/pulumi-program";
 
 const CONTAINER = "docker:index/container:Container";
 const flagsOf = (c: CapturedResource) => Object.fromEntries((c.inputs.command as string[]).slice(1).filter((f) => f.startsWith("--")).map((f) => f.slice(2).split(/=(.*)/s).slice(0, 2)));
 
 describe("the program under mocks, default config", () => {
+  // One run of the default program serves the assertions that only read it.
+  let defaults: ProgramRun;
+  beforeAll(async () => {
+    defaults = await runProgram();
+  });
   it("declares exactly the expected resources, each parented under its component", async () => {
-    const run = await runProgram();
+    const run = defaults;
     const tree = run.resources.map((r) => `${r.type} ${r.name} <- ${r.parent ? r.parent.split("::").slice(-1)[0] : "stack"}`).sort();
     expect(tree).toEqual([
       "docker:index/container:Container app-v1-local-0 <- app",
@@ -41,7 +46,7 @@ describe("the program under mocks, default config", () => {
   });
 
   it("exports the operator's etcd endpoint on 127.0.0.1, the members and the network", async () => {
-    const run = await runProgram();
+    const run = defaults;
     expect(run.outputs).toMatchObject({
       gatewayUrl: "http://localhost:8000",
       statsUrl: "http://localhost:1936/",
@@ -55,7 +60,7 @@ describe("the program under mocks, default config", () => {
   });
 
   it("publishes the gateway and stats ports publicly, the operator's ports on 127.0.0.1 only, nothing of the members", async () => {
-    const run = await runProgram();
+    const run = defaults;
     const published = run.byType(CONTAINER).flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${c.name} ${p.ip}:${p.external}->${p.internal}`));
     expect(published.sort()).toEqual([
       "etcd-proxy 127.0.0.1:2379->2379",
@@ -86,7 +91,7 @@ describe("the program under mocks, default config", () => {
   });
 
   it("gives members consistent flags, their own named volume, an exec healthcheck and the shared network", async () => {
-    const run = await runProgram();
+    const run = defaults;
     const members = ["etcd-0", "etcd-1", "etcd-2"].map((n) => run.one(CONTAINER, n));
     const flags = members.map(flagsOf);
     for (const f of flags) {
