@@ -5,6 +5,11 @@
  * identity; every other identity is a client certificate whose CN is its etcd user.
  */
 import type { Etcd3 } from "etcd3";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { etcdHealthArgs } from "../../components/etcd/cluster";
+import { captureAccessProviderText } from "../../provider/access/testing";
+import { loadSerializedProvider } from "../../provider/upstream/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessPlan, applyAccess, gatewayUser, registratorUser } from "../../lib/etcd/access";
 import { classifyEtcdError, connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
@@ -66,10 +71,15 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     expect(await operator.get("/tls-probe").string()).toBe("ok");
   });
 
-  it("bootstraps users and roles and enables auth, idempotently", async () => {
+  it("the serialized EtcdAccess provider, loaded as Pulumi's host loads it, bootstraps users and roles and enables auth, idempotently", async () => {
     const plan = accessPlan({ root: ROOT, gateways: [GW], registrators: [REG] });
-    const first = await applyAccess(operator, plan);
-    expect(first.created).toEqual(expect.arrayContaining(["user root", `user ${gatewayUser(GW)}`, `user ${registratorUser(REG)}`]));
+    const provider = loadSerializedProvider(await captureAccessProviderText());
+    const inputs = { connection: cluster.connection(), plan };
+    expect((await provider.check!({}, inputs)).failures).toEqual([]);
+    const created = await provider.create!(inputs);
+    expect(created.outs.applied.created).toEqual(expect.arrayContaining(["user root", `user ${gatewayUser(GW)}`, `user ${registratorUser(REG)}`, `role switchyard-gateway-${GW}`, "role switchyard-registrator"]));
+    const again = await provider.update!(created.id, created.outs, inputs);
+    expect(again.outs!.applied).toEqual({ created: [], changed: [] });
     const second = await applyAccess(operator, plan);
     expect(second).toEqual({ created: [], changed: [] });
     // Auth is on: a certificate whose CN is no etcd user may do nothing.
@@ -79,6 +89,18 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     await operator.role(`switchyard-gateway-${GW}`).grant({ permission: "Readwrite", key: "/extra" });
     const third = await applyAccess(operator, plan);
     expect(third.changed).toEqual([`role switchyard-gateway-${GW}: revoke Readwrite [/extra, )`]);
+  });
+
+  it("the containers' healthchecks (etcdctl with a certificate that is no etcd user) pass on members and proxy with auth on", async () => {
+    const ca = cluster.tls!.ca;
+    const memberCert = ca.server("probe-member", ["127.0.0.1"]);
+    const health = ca.client("healthcheck");
+    for (const [port, cert] of [[cluster.members[0].clientPort, memberCert], [Number(new URL(cluster.proxyEndpoint).port), health]] as const) {
+      const { stdout, stderr } = await promisify(execFile)("etcdctl", etcdHealthArgs(port, { caFile: ca.caFile, certFile: cert.certFile, keyFile: cert.keyFile }), { env: { ...process.env, ETCDCTL_API: "3" } });
+      expect(`${stdout}${stderr}`).toMatch(/is healthy/);
+    }
+    // Without a certificate the same probe fails: the check is not vacuous.
+    await expect(promisify(execFile)("etcdctl", etcdHealthArgs(cluster.members[0].clientPort).map((a) => a.replace("http:", "https:")).concat(`--cacert=${ca.caFile}`), { env: { ...process.env, ETCDCTL_API: "3" } })).rejects.toThrow();
   });
 
   it("the operator (root) writes upstreams", async () => {
