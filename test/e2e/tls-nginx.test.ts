@@ -5,9 +5,15 @@
  * identity cannot write upstreams, and no private key of the stack is in the stack outputs, in any
  * container's environment or command line, or in any layer of the images the stack's containers run.
  */
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { classifyEtcdError, connectEtcd } from "../../lib/etcd/client";
-import { docker } from "./fixture";
+import { waitFor } from "../helpers/ports";
+import { docker, type E2EStack } from "./fixture";
 import { journey } from "./journey";
 
 /** The distinctive part of a PEM key: its first base64 line (64 characters, random). */
@@ -27,9 +33,61 @@ async function imageContains(imageId: string, needles: string[]): Promise<string
   return [...found];
 }
 
+/** Runs a labelled backend container by hand (as 001 scales), with the stack's backend image. */
+async function startLabelled(s: E2EStack, name: string) {
+  const images = await docker.listImages({ filters: { reference: [`${s.prefix}-backend`] } });
+  const c = await docker.createContainer({
+    name,
+    Image: images[0].RepoTags![0],
+    Env: ["VERSION=scaled", `CONTAINER_NAME=${name}`, "PORT=8080"],
+    Labels: { "switchyard.stack": s.prefix, "switchyard.service": "app" },
+    ExposedPorts: { "8080/tcp": {} },
+    HostConfig: { PortBindings: { "8080/tcp": [{ HostPort: "" }] } },
+  });
+  await c.start();
+  return c;
+}
+
 describe("the journey with etcd.tls=true (nginx gateway)", () =>
   journey("nginx", 26370, {
     afterSwitch(s) {
+      it("the operator's etcdctl works with the root certificate (README), and not without one", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-e2e-tls-"));
+        try {
+          const root = s.tls!.identity("root");
+          fs.writeFileSync(path.join(dir, "ca.pem"), root.ca);
+          fs.writeFileSync(path.join(dir, "root.pem"), root.cert!);
+          fs.writeFileSync(path.join(dir, "root-key.pem"), root.key!, { mode: 0o600 });
+          const etcdctl = (...args: string[]) => promisify(execFile)("etcdctl", [`--endpoints=${s.etcdEndpoint}`, "--command-timeout=3s", ...args], { env: { ...process.env, ETCDCTL_API: "3" } });
+          const certs = [`--cacert=${dir}/ca.pem`, `--cert=${dir}/root.pem`, `--key=${dir}/root-key.pem`];
+          const { stdout } = await etcdctl(...certs, "member", "list");
+          expect(stdout.split("\n").filter((l) => l.includes("https://"))).toHaveLength(3);
+          await expect(etcdctl(`--cacert=${dir}/ca.pem`, "get", "/switchyard/services/", "--prefix")).rejects.toThrow();
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it("the registrator, with its own identity, registers a container started by hand and removes its key when it dies", async () => {
+        const c = await startLabelled(s, `${s.prefix}-scaled`);
+        const etcd = s.etcd();
+        try {
+          const value = await waitFor("the registrator to register the container", async () => {
+            const kv = await etcd.getAll().prefix("/switchyard/services/app/upstream/").strings();
+            return Object.values(kv).find((v) => v.includes(`${s.prefix}-scaled`));
+          }, 30_000, 200);
+          expect(JSON.parse(value)).toMatchObject({ source: "registrator", container: `${s.prefix}-scaled` });
+          await c.kill();
+          await waitFor("its key to go", async () => {
+            const kv = await etcd.getAll().prefix("/switchyard/services/app/upstream/").strings();
+            return Object.values(kv).some((v) => v.includes(`${s.prefix}-scaled`)) ? undefined : true;
+          }, 15_000, 100);
+        } finally {
+          etcd.close();
+          await c.remove({ force: true }).catch(() => undefined);
+        }
+      });
+
       it("etcd refuses a client without a certificate; the gateway's identity cannot write or delete an upstream", async () => {
         const noCert = connectEtcd({ endpoints: [s.etcdEndpoint], callTimeoutMs: 2000, dialTimeoutMs: 2000, tls: { ca: s.tls!.identity("root").ca } });
         const gw = connectEtcd({ endpoints: [s.etcdEndpoint], callTimeoutMs: 3000, tls: s.tls!.identity(`gateway-${s.prefix}-gateway-nginx`) });
