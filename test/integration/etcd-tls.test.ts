@@ -12,7 +12,7 @@ import { captureAccessProviderText } from "../../provider/access/testing";
 import { loadSerializedProvider } from "../../provider/upstream/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessPlan, applyAccess, gatewayUser, registratorUser } from "../../lib/etcd/access";
-import { classifyEtcdError, connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
+import { classifyEtcdError, connectEtcd, explainEtcdError, type EtcdConnection } from "../../lib/etcd/client";
 import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 import { waitFor } from "../helpers/ports";
@@ -64,6 +64,9 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     const other = createTestCa(`${cluster.dir}/other-pki`, "other").client("root");
     const wrongCert = connect(cluster.connection({ tls: { ca: cluster.tls!.ca.ca, cert: other.cert, key: other.key }, callTimeoutMs: 2000, dialTimeoutMs: 2000 }));
     expect(await refused(() => wrongCert.get("/x").string())).toMatch(/unreachable|timeout|other/);
+    const explained = await wrongCert.get("/x").string().then(() => undefined, (e: unknown) => explainEtcdError(e, cluster.connection(), "get /x"));
+    expect(explained?.kind).toBe("unreachable");
+    expect(explained?.message).toMatch(/check that the CA and the client certificate are the stack's/);
     const plain = connect({ endpoints: [cluster.proxyEndpoint.replace("https", "http")], callTimeoutMs: 2000, dialTimeoutMs: 2000 });
     expect(await refused(() => plain.get("/x").string())).toMatch(/unreachable|timeout|other/);
     // ...while the operator's certificate works on the same endpoint.
@@ -114,6 +117,10 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     expect(await refused(() => gw.delete().key(upstreamKey(ROOT, "app", "v1-0")).exec())).toBe("permission");
     expect(await refused(() => gw.put(gatewayStatusKey(ROOT, "someone-else")).value("{}").exec())).toBe("permission");
     expect(await refused(() => gw.put("/elsewhere").value("x").exec())).toBe("permission");
+    // The explained error names the certificate identity, so an operator knows which user lacks the grant.
+    const conn = cluster.connection({ tls: cluster.tls!.identity(gatewayUser(GW)) });
+    const denied = await gw.put("/elsewhere").value("x").exec().then(() => undefined, (e: unknown) => explainEtcdError(e, conn, "put /elsewhere"));
+    expect(denied?.message).toMatch(new RegExp(`^permission denied for certificate identity ${gatewayUser(GW)} \\(etcd user '${gatewayUser(GW)}'\\) on put /elsewhere`));
     expect(await operator.get(upstreamKey(ROOT, "app", "v1-0")).string()).toBe("10.0.0.5:8080");
 
     expect(await gw.getAll().prefix(`${ROOT}/services/`).keys()).toContain(upstreamKey(ROOT, "app", "v1-0"));
