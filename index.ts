@@ -17,3 +17,5 @@ export const liveVersion = stack.liveVersion;
 export const upstreams = stack.upstreams;
 export const network = stack.network;
 export const servicesRoot = stack.servicesRoot;
+/** With etcd.tls: the stack's CA certificate (public; private keys are never outputs). */
+export const etcdCaCert = stack.etcdCaCert;

@@ -21,6 +21,9 @@ const CERT_DIR = "/etc/switchyard/etcd";
 
 export type GatewayKind = "nginx" | "haproxy";
 
+/** The gateway's container name, which is also its id (status key, etcd user gateway-<id>). */
+export const gatewayContainerName = (prefix: string, kind: GatewayKind) => `${prefix}-gateway-${kind}`;
+
 export interface GatewayArgs {
   host: Host;
   kind: GatewayKind;
@@ -87,7 +90,7 @@ export class Gateway extends pulumi.ComponentResource {
     const port = args.port ?? GATEWAY_PORT;
     const statsPort = args.statsPort ?? GATEWAY_STATS_PORT;
     const metricsPort = args.metricsPort ?? GATEWAY_METRICS_PORT;
-    const containerName = `${args.prefix}-gateway-${args.kind}`;
+    const containerName = gatewayContainerName(args.prefix, args.kind);
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
 
     const dir = prepareGatewayContext(`${name}-image`);
@@ -116,7 +119,8 @@ export class Gateway extends pulumi.ComponentResource {
       image: image.imageName,
       command,
       envs: pulumi.secret(envs),
-      uploads,
+      // The TLS key among them: a secret, as files only.
+      uploads: pulumi.secret(uploads),
       hostname: containerName,
       restart: "unless-stopped",
       // tini as PID 1 reaps the proxy's exited workers and forwards SIGTERM to the agent.

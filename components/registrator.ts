@@ -27,8 +27,11 @@ export interface RegistratorArgs {
   hosts: Host[];
   /** Prefix of container and image names ("switchyard-dev"). */
   prefix: string;
-  /** Client connection to etcd as seen from the containers (the etcd proxy's internal endpoint). */
-  etcd: pulumi.Input<EtcdConnection>;
+  /**
+   * Client connection to etcd as seen from the containers (the etcd proxy's internal endpoint); a function
+   * of the host when each registrator has its own identity (TLS: a client certificate per registrator).
+   */
+  etcd: pulumi.Input<EtcdConnection> | ((host: Host) => pulumi.Input<EtcdConnection>);
   root?: pulumi.Input<string>;
   /** Lease TTL in seconds (default 15): how long keys outlive a dead registrator. */
   ttlSeconds?: number;
@@ -82,18 +85,20 @@ export class Registrator extends pulumi.ComponentResource {
     const metricsPort = args.metricsPort ?? REGISTRATOR_METRICS_PORT;
     const dir = prepareRegistratorContext(`${name}-image`);
     const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-    const etcd = pulumi.output(args.etcd);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);
-    const uploads = etcd.apply((c) => [
-      ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
-      ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
-      ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
-    ]);
+    const etcdFor = (host: Host) => pulumi.output(typeof args.etcd === "function" ? args.etcd(host) : args.etcd);
 
     this.containers = [];
     this.metricsUrls = [];
     for (const host of args.hosts) {
       const containerName = `${args.prefix}-registrator-${host.name}`;
+      const etcd = etcdFor(host);
+      // TLS material as files (the key a secret), never in the environment or the image.
+      const uploads = etcd.apply((c) => [
+        ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
+        ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
+        ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+      ]);
       // Images live on each host's own daemon.
       const image = new docker.Image(`${name}-${host.name}-image`, {
         imageName: `${args.prefix}-registrator:${tag}`,
@@ -109,7 +114,7 @@ export class Registrator extends pulumi.ComponentResource {
         name: containerName,
         image: image.imageName,
         envs: pulumi.secret(envs),
-        uploads,
+        uploads: pulumi.secret(uploads),
         hostname: containerName,
         restart: "unless-stopped",
         init: true,

@@ -8,13 +8,17 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/validate";
+import { accessPlan, gatewayUser, registratorUser, ROOT_USER } from "../lib/etcd/access";
 import type { EtcdConnection } from "../lib/etcd/client";
+import { EtcdAccess } from "../provider/access";
 import { createTarget } from "../targets";
+import type { Host } from "../targets/host";
 import { Backend } from "./backend";
-import { EtcdCluster } from "./etcd/cluster";
+import { EtcdCluster, memberAddresses } from "./etcd/cluster";
 import { clusterToken } from "./etcd/flags";
-import { EtcdProxy } from "./etcd/proxy";
-import { Gateway } from "./gateway";
+import { EtcdPki, HEALTHCHECK_IDENTITY, memberSans, type TlsIdentity } from "./etcd/pki";
+import { EtcdProxy, etcdProxyContainerName } from "./etcd/proxy";
+import { Gateway, gatewayContainerName } from "./gateway";
 import { Registrator } from "./registrator";
 
 export interface StackOutputs {
@@ -33,21 +37,45 @@ export interface StackOutputs {
   upstreams: pulumi.Output<{ key: string; addr: string }[]>;
   network?: pulumi.Input<unknown>;
   servicesRoot: string;
+  /** With etcd.tls: the stack's CA certificate (public), for `etcdctl --cacert`. */
+  etcdCaCert?: pulumi.Output<string>;
 }
 
-/** Connection settings for a client that reaches etcd at `endpoint` (the proxy). */
-export function etcdConnection(endpoint: pulumi.Input<string>, cfg: StackConfig): pulumi.Output<EtcdConnection> {
-  return pulumi.output(endpoint).apply((e) => ({ endpoints: [e], callTimeoutMs: cfg.etcd.callTimeoutMs }));
+/**
+ * Connection settings for a client that reaches etcd at `endpoint` (the proxy), with `identity`'s client
+ * certificate when TLS is on. A secret as soon as it carries a key.
+ */
+export function etcdConnection(endpoint: pulumi.Input<string>, cfg: StackConfig, ca?: pulumi.Output<string>, identity?: TlsIdentity): pulumi.Output<EtcdConnection> {
+  if (!ca || !identity) return pulumi.output(endpoint).apply((e) => ({ endpoints: [e], callTimeoutMs: cfg.etcd.callTimeoutMs }));
+  return pulumi.secret(pulumi.all([endpoint, ca, identity.cert, identity.key]).apply(([e, caPem, cert, key]) => ({
+    endpoints: [e],
+    callTimeoutMs: cfg.etcd.callTimeoutMs,
+    tls: { ca: caPem, cert, key },
+  })));
 }
 
 export function buildStack(cfg: StackConfig): StackOutputs {
   const target = createTarget(cfg);
   const { topology } = target;
+  // Identities (= etcd users, = client certificate CNs with etcd.tls): see lib/etcd/access.ts.
+  const gatewayId = gatewayContainerName(cfg.prefix, cfg.gateway.kind);
+  const registratorIds = topology.backendHosts.map((h) => h.name);
+  const memberAddrs = memberAddresses(cfg.prefix, topology.etcdHosts);
+  const pki = cfg.etcd.tls ? new EtcdPki("etcd-pki", {
+    prefix: cfg.prefix,
+    members: memberAddrs.map((a) => ({
+      name: a.name,
+      sans: pulumi.output(a.dial.host).apply((dialHost) => memberSans({ container: a.container, proxyContainer: etcdProxyContainerName(cfg.prefix), dialHost })),
+    })),
+    clients: [ROOT_USER, HEALTHCHECK_IDENTITY, gatewayUser(gatewayId), ...registratorIds.map(registratorUser)],
+  }) : undefined;
+
   const etcd = new EtcdCluster("etcd", {
     hosts: topology.etcdHosts,
     image: cfg.etcd.image,
     clusterToken: clusterToken(cfg.project, cfg.stack),
     prefix: cfg.prefix,
+    ...(pki ? { tls: { ca: pki.caCert, members: memberAddrs.map((a) => pki.member(a.name)) } } : {}),
   });
   const proxy = new EtcdProxy("etcd-proxy", {
     host: topology.gatewayHost,
@@ -55,35 +83,45 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     image: cfg.etcd.image,
     prefix: cfg.prefix,
     operatorPort: cfg.etcd.proxyPort,
+    ...(pki ? { tls: { ca: pki.caCert, ...pki.client(HEALTHCHECK_IDENTITY) } } : {}),
   }, { dependsOn: etcd });
 
   // Containers reach etcd through the proxy by its name on the stack's network; the operator (and so the
-  // Upstream provider, which runs inside `pulumi up`) through the published port.
-  const containerEtcd = etcdConnection(proxy.internalEndpoint, cfg);
-  const operatorEtcd = etcdConnection(proxy.operatorEndpoint, cfg);
+  // Upstream provider, which runs inside `pulumi up`) through the published port. With TLS each client
+  // presents its own certificate.
+  const as = (endpoint: pulumi.Output<string>, user: string) => etcdConnection(endpoint, cfg, pki?.caCert, pki?.client(user));
+  const operatorEtcd = as(proxy.operatorEndpoint, ROOT_USER);
+  const gatewayEtcd = as(proxy.internalEndpoint, gatewayUser(gatewayId));
+  const registratorEtcd = (host: Host) => as(proxy.internalEndpoint, registratorUser(host.name));
+
+  // Users, roles and `auth enable`, before any client but the operator connects.
+  const access = pki ? [new EtcdAccess("etcd-access", {
+    connection: operatorEtcd,
+    plan: accessPlan({ root: cfg.root, gateways: [gatewayId], registrators: registratorIds }),
+  }, { dependsOn: [etcd, proxy] })] : [];
 
   const gateway = new Gateway("gateway", {
     host: topology.gatewayHost,
     kind: cfg.gateway.kind,
     prefix: cfg.prefix,
-    etcd: containerEtcd,
+    etcd: gatewayEtcd,
     root: cfg.root,
     port: cfg.gateway.port,
     statsPort: cfg.gateway.statsPort,
     metricsPort: cfg.gateway.metricsPort,
     baseImage: cfg.baseImage,
-  }, { dependsOn: proxy });
+  }, { dependsOn: [proxy, ...access] });
 
   // For containers started outside the program (scaling by hand, other teams' services).
   new Registrator("registrator", {
     hosts: topology.backendHosts,
     prefix: cfg.prefix,
-    etcd: containerEtcd,
+    etcd: registratorEtcd,
     root: cfg.root,
     ttlSeconds: cfg.registrator.ttlSeconds,
     metricsPort: cfg.registrator.metricsPort,
     baseImage: cfg.baseImage,
-  }, { dependsOn: proxy });
+  }, { dependsOn: [proxy, ...access] });
 
   // Its containers and Upstreams are named with the version: blue and green are distinct resources, so a
   // switch creates the new ones before deleting the old. The Upstreams wait for the gateway, which must
@@ -104,7 +142,7 @@ export function buildStack(cfg: StackConfig): StackOutputs {
       root: cfg.root,
       gate: { enabled: true, timeoutMs: cfg.switch.gateTimeoutSeconds * 1000 },
     },
-  }, { dependsOn: [gateway, proxy] });
+  }, { dependsOn: [gateway, proxy, ...access] });
 
   return {
     gatewayUrl: gateway.url,
@@ -115,6 +153,7 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     liveVersion: cfg.backend.version,
     upstreams: pulumi.all(backend.containers.map((c) => pulumi.all([c.upstream!.key, c.upstream!.addr]))).apply((rows) => rows.map(([key, addr]) => ({ key, addr }))),
     servicesRoot: cfg.root,
+    ...(pki ? { etcdCaCert: pki.caCert } : {}),
     ...target.outputs,
   };
 }

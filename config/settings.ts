@@ -27,6 +27,7 @@ export const SETTINGS: SettingSpec[] = [
   { key: "etcd.image", type: "string", default: "gcr.io/etcd-development/etcd:v3.5.17", description: "etcd image (members and proxy). Pin a tag or a digest." },
   { key: "etcd.proxyPort", type: "integer", default: 2379, description: "Port of the etcd proxy, published on 127.0.0.1 (docker) or to aws.operatorCidr (aws)." },
   { key: "etcd.callTimeoutMs", type: "integer", default: 5000, description: "Deadline of every etcd call made by switchyard clients, in milliseconds." },
+  { key: "etcd.tls", type: "boolean", description: "TLS on etcd: per-stack CA, https client and peer URLs, client-certificate identities and RBAC (see README \"Security model\"). Default: false on docker, true on aws." },
   { key: "gateway.kind", type: "string", default: "nginx", description: "Gateway proxy: nginx or haproxy." },
   { key: "gateway.port", type: "integer", default: 8000, description: "Port clients use to reach the services through the gateway." },
   { key: "gateway.statsPort", type: "integer", default: 1936, description: "Port of the haproxy stats page (nginx: status and metrics)." },

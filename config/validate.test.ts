@@ -18,7 +18,7 @@ describe("validateConfig", () => {
     const c = ok();
     expect(c.target).toBe("docker");
     expect(c.prefix).toBe("switchyard-dev");
-    expect(c.etcd).toEqual({ members: 3, image: "gcr.io/etcd-development/etcd:v3.5.17", proxyPort: 2379, callTimeoutMs: 5000 });
+    expect(c.etcd).toEqual({ members: 3, image: "gcr.io/etcd-development/etcd:v3.5.17", proxyPort: 2379, callTimeoutMs: 5000, tls: false });
     expect(c.gateway).toEqual({ kind: "nginx", port: 8000, statsPort: 1936, metricsPort: 9100 });
     expect(c.registrator).toEqual({ ttlSeconds: 15, metricsPort: 9102 });
     expect(c.backend).toMatchObject({ service: "app", version: "v1", replicas: 2, port: 8080, healthPath: "/healthz", env: [] });
@@ -90,8 +90,14 @@ describe("validateConfig", () => {
 
   describe("aws settings (validated only on the aws target)", () => {
     const aws = { target: "aws", "aws.region": "eu-west-1", "aws.operatorCidr": "203.0.113.7/32" };
+    it("etcd TLS is on by default on aws and cannot be turned off there; a setting on docker", () => {
+      expect(problems({ ...aws, "etcd.tls": "false" })).toEqual([expect.stringMatching(/switchyard:etcd.tls = false is not allowed on the aws target.*pulumi config set etcd.tls true/)]);
+      expect(ok({ "etcd.tls": "true" }).etcd.tls).toBe(true);
+      expect(problems({ "etcd.tls": "yes" })).toEqual([expect.stringMatching(/switchyard:etcd.tls = "yes" is not true or false/)]);
+    });
     it("accepts a complete aws config", () => {
       expect(ok(aws).aws).toEqual({ region: "eu-west-1", operatorCidr: "203.0.113.7/32", publicCidr: "0.0.0.0/0", backendHosts: 2, instanceType: "t3.small" });
+      expect(ok(aws).etcd.tls).toBe(true);
     });
     it("requires an operator CIDR and refuses a world-open one", () => {
       expect(problems({ target: "aws", "aws.region": "eu-west-1" })[0]).toMatch(/switchyard:aws.operatorCidr is required/);

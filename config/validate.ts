@@ -15,7 +15,8 @@ export interface StackConfig {
   root: string;
   baseImage: string;
   docker: { host?: string; publicBindIp: string };
-  etcd: { members: number; image: string; proxyPort: number; callTimeoutMs: number };
+  /** tls: per-stack CA, https, client-certificate identities and RBAC (see components/etcd/pki.ts). */
+  etcd: { members: number; image: string; proxyPort: number; callTimeoutMs: number; tls: boolean };
   gateway: { kind: "nginx" | "haproxy"; port: number; statsPort: number; metricsPort: number };
   backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; env: string[] };
   registrator: { ttlSeconds: number; metricsPort: number };
@@ -159,6 +160,10 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   const bindIp = s("docker.publicBindIp");
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(bindIp)) problems.push(`switchyard:docker.publicBindIp = '${bindIp}' is not an IPv4 address; use 0.0.0.0 (all interfaces) or 127.0.0.1 (this machine only)`);
 
+  // On by default where etcd crosses a real network (aws); a setting on docker, where it is tested.
+  const tls = (v["etcd.tls"] as boolean | undefined) ?? target === "aws";
+  if (target === "aws" && !tls) problems.push("switchyard:etcd.tls = false is not allowed on the aws target: etcd would be open to anyone on the hosts' network; pulumi config set etcd.tls true");
+
   let aws: StackConfig["aws"];
   if (target === "aws") {
     const region = s("aws.region");
@@ -188,7 +193,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
     root: normalizeRoot(s("root")),
     baseImage: s("baseImage"),
     docker: { ...(s("docker.host") ? { host: s("docker.host") } : {}), publicBindIp: bindIp },
-    etcd: { members, image: s("etcd.image"), proxyPort: n("etcd.proxyPort"), callTimeoutMs: n("etcd.callTimeoutMs") },
+    etcd: { members, image: s("etcd.image"), proxyPort: n("etcd.proxyPort"), callTimeoutMs: n("etcd.callTimeoutMs"), tls },
     gateway: { kind: kind as StackConfig["gateway"]["kind"], port: n("gateway.port"), statsPort: n("gateway.statsPort"), metricsPort: n("gateway.metricsPort") },
     backend: {
       service: s("backend.service"),

@@ -55,6 +55,15 @@ describe("policy pack on the real program, default config", () => {
   });
 });
 
+describe("policy pack on the real program, etcd.tls=true", () => {
+  it("reports nothing, and the etcd-tls policy sees every member fully TLS", async () => {
+    const cases = asCases(await runProgram({ "etcd.tls": true }));
+    expect(await runAllPolicies(policies, cases)).toEqual([]);
+    expect(etcdMembers(cases)).toHaveLength(3);
+    for (const m of etcdMembers(cases)) expect(commandOf(m)).toContain("--client-cert-auth");
+  });
+});
+
 describe("policy pack on the real program, broken configs", () => {
   it("two etcd members: the config validator refuses before declaring anything, and etcd-member-count catches the shape", async () => {
     const err = await runProgram({ "etcd.members": 2 }).then(() => undefined, (e: Error & { resources?: unknown[] }) => e);

@@ -5,13 +5,32 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../../targets/host";
-import { memberFlags, type EtcdMemberAddress } from "./flags";
+import { memberFlags, type EtcdMemberAddress, type EtcdTlsFiles } from "./flags";
 import { etcdImageOn } from "./image";
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
 /** Inside the container; the member's named volume is mounted here so data outlives the container. */
 export const ETCD_DATA_MOUNT = "/var/lib/etcd";
+/** Where a member's (or the proxy's) CA, certificate and key are uploaded: files, never image layers. */
+export const ETCD_PKI_DIR = "/etc/etcd/pki";
+export const ETCD_PKI_FILES: EtcdTlsFiles = { caFile: `${ETCD_PKI_DIR}/ca.pem`, certFile: `${ETCD_PKI_DIR}/cert.pem`, keyFile: `${ETCD_PKI_DIR}/key.pem` };
+
+/** TLS material of one container: the CA (public), its certificate, its private key (a secret). */
+export interface EtcdTlsMaterial {
+  ca: pulumi.Input<string>;
+  cert: pulumi.Input<string>;
+  key: pulumi.Input<string>;
+}
+
+/** Docker uploads of the files in ETCD_PKI_FILES; the key readable by its owner (root) only. */
+export function pkiUploads(m: EtcdTlsMaterial): docker.types.input.ContainerUpload[] {
+  return [
+    { file: ETCD_PKI_FILES.caFile, content: m.ca },
+    { file: ETCD_PKI_FILES.certFile, content: m.cert },
+    { file: ETCD_PKI_FILES.keyFile, content: pulumi.secret(m.key), permissions: "0600" },
+  ];
+}
 
 export interface EtcdClusterArgs {
   /** One host per member, in member order. */
@@ -20,6 +39,8 @@ export interface EtcdClusterArgs {
   clusterToken: string;
   /** Prefix of container and volume names ("switchyard-dev"). */
   prefix: string;
+  /** With TLS: https client and peer URLs, client-certificate auth; one certificate per member, in member order. */
+  tls?: { ca: pulumi.Input<string>; members: { cert: pulumi.Input<string>; key: pulumi.Input<string> }[] };
 }
 
 /** Names and addresses of the members, derived from the hosts. Pure, so tests can check consistency. */
@@ -32,9 +53,20 @@ export function memberAddresses(prefix: string, hosts: Host[]): { name: string; 
   });
 }
 
-export const etcdHealthcheck = (port: number): docker.types.input.ContainerHealthcheck => ({
+/** etcdctl arguments that probe the endpoint on 127.0.0.1 (with TLS: any certificate of the stack's CA will do). Pure. */
+export function etcdHealthArgs(port: number, tls?: EtcdTlsFiles): string[] {
+  return [
+    `--endpoints=${tls ? "https" : "http"}://127.0.0.1:${port}`,
+    ...(tls ? [`--cacert=${tls.caFile}`, `--cert=${tls.certFile}`, `--key=${tls.keyFile}`] : []),
+    "--command-timeout=2s",
+    "endpoint",
+    "health",
+  ];
+}
+
+export const etcdHealthcheck = (port: number, tls?: EtcdTlsFiles): docker.types.input.ContainerHealthcheck => ({
   // Exec form: the official image is distroless (no shell).
-  tests: ["CMD", "etcdctl", `--endpoints=http://127.0.0.1:${port}`, "--command-timeout=2s", "endpoint", "health"],
+  tests: ["CMD", "etcdctl", ...etcdHealthArgs(port, tls)],
   interval: "5s",
   timeout: "3s",
   retries: 3,
@@ -51,6 +83,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
   constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:etcd:EtcdCluster", name, {}, opts);
     if (args.hosts.length === 0) throw new Error("EtcdCluster needs at least one host");
+    if (args.tls && args.tls.members.length !== args.hosts.length) throw new Error(`EtcdCluster: ${args.hosts.length} members but ${args.tls.members.length} TLS certificates`);
+    const tlsFiles = args.tls ? ETCD_PKI_FILES : undefined;
     const addrs = memberAddresses(args.prefix, args.hosts);
     this.memberNames = addrs.map((a) => a.name);
     this.members = pulumi.all(addrs.map((a) => a.dial.host)).apply((hostNames) =>
@@ -67,7 +101,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       }, { parent: this, provider: host.provider });
       this.volumes.push(volume);
       const flags = this.members.apply((members) =>
-        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0" }),
+        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0", ...(tlsFiles ? { tls: tlsFiles } : {}) }),
       );
       return new docker.Container(`${name}-${i}`, {
         name: a.container,
@@ -79,7 +113,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
         networksAdvanced: [{ name: host.networkName, aliases: [a.container] }],
         ports: [...host.publish(ETCD_CLIENT_PORT, "internal"), ...host.publish(ETCD_PEER_PORT, "internal")],
         volumes: [{ volumeName: volume.name, containerPath: ETCD_DATA_MOUNT }],
-        healthcheck: etcdHealthcheck(ETCD_CLIENT_PORT),
+        // The member probes itself with its own certificate (CN = member name, no etcd user).
+        ...(args.tls ? { uploads: pkiUploads({ ca: args.tls.ca, ...args.tls.members[i] }) } : {}),
+        healthcheck: etcdHealthcheck(ETCD_CLIENT_PORT, tlsFiles),
         labels: [
           { label: "switchyard.stack", value: args.prefix },
           { label: "switchyard.role", value: "etcd-member" },

@@ -31,3 +31,12 @@ describe("summarizeProbes (the operator's one-line diagnosis)", () => {
     expect(s.summary).toMatch(/^etcd members partly unreachable from here: 1 of 3 answered/);
   });
 });
+
+describe("clientIdentity (who a permission error is about)", () => {
+  it("names the user, else the certificate's CN, else 'this client'", async () => {
+    const { clientIdentity } = await import("./client");
+    expect(clientIdentity({ auth: { username: "alice", password: "x" } })).toBe("user alice");
+    expect(clientIdentity({ tls: { ca: "ca", cert: "not a certificate", key: "k" } })).toBe("this client");
+    expect(clientIdentity({})).toBe("this client");
+  });
+});

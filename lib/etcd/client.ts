@@ -140,17 +140,40 @@ export function classifyEtcdError(err: unknown): EtcdErrorKind {
  * Maps an etcd3/gRPC error to a message that says what happened and what to do.
  * `what` names the operation ("put /switchyard/services/app/upstream/v1-0"), `who` the identity if any.
  */
-export function explainEtcdError(err: unknown, c: Pick<EtcdConnection, "endpoints" | "callTimeoutMs" | "auth">, what: string): EtcdOperationError {
+/**
+ * Who the client is to etcd, for messages: the user name, or with client-certificate auth the certificate's
+ * CN (etcd's user name for requests without a token). Never throws.
+ */
+export function clientIdentity(c: Pick<EtcdConnection, "auth" | "tls">): string {
+  if (c.auth?.username) return `user ${c.auth.username}`;
+  if (c.tls?.cert) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { X509Certificate } = require("node:crypto") as typeof import("node:crypto");
+      const cn = /(?:^|\n)CN=([^\n]+)/.exec(new X509Certificate(c.tls.cert).subject)?.[1];
+      if (cn) return `certificate identity ${cn} (etcd user '${cn}')`;
+    } catch {
+      /* not a parsable certificate: fall through */
+    }
+  }
+  return "this client";
+}
+
+export function explainEtcdError(err: unknown, c: Pick<EtcdConnection, "endpoints" | "callTimeoutMs" | "auth"> & Partial<Pick<EtcdConnection, "tls">>, what: string): EtcdOperationError {
   if (err instanceof EtcdOperationError) return err;
   const kind = classifyEtcdError(err);
   const where = c.endpoints.join(",");
   const detail = String((err as Error)?.message ?? err).split("\n")[0];
-  const user = c.auth?.username ? `user ${c.auth.username}` : "this client";
+  const user = clientIdentity(c);
+  // A handshake refused by client-cert auth (no certificate, another CA) surfaces as "unavailable" too.
+  const tlsHint = c.endpoints.some((e) => e.startsWith("https://"))
+    ? ". With TLS a refused handshake looks the same: check that the CA and the client certificate are the stack's (etcdctl --cacert --cert --key)"
+    : "";
   const timeout = c.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const messages: Record<EtcdErrorKind, string> = {
-    unreachable: `etcd unreachable at ${where} during ${what}: ${detail}. Is the etcd proxy running? Check with: etcdctl --endpoints=${where} endpoint health`,
+    unreachable: `etcd unreachable at ${where} during ${what}: ${detail}. Is the etcd proxy running? Check with: etcdctl --endpoints=${where} endpoint health${tlsHint}`,
     timeout: `etcd did not answer ${what} within ${timeout} ms at ${where} (${detail}). The cluster has probably lost quorum (a majority of members down). Check with: etcdctl --endpoints=${where} endpoint status --cluster -w table`,
-    permission: `permission denied for ${user} on ${what}: grant the role access to that key range (etcdctl role grant-permission)`,
+    permission: `permission denied for ${user} on ${what}: grant the role access to that key range (etcdctl role grant-permission), or use an identity that has it (README "Security model")`,
     auth: `etcd authentication failed for ${user} during ${what}: ${detail}. Check the username/password or client certificate`,
     compacted: `etcd revision needed for ${what} has been compacted: re-list and resume from the current revision`,
     other: `etcd error during ${what} at ${where}: ${detail}`,

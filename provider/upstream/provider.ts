@@ -21,13 +21,13 @@ import path from "node:path";
 
 type Runtime = typeof import("./runtime");
 
-/** Compiles runtime.ts and its local imports into one CommonJS text (packages external). */
-export function buildRuntimeBundle(): string {
+/** Compiles `dir`/runtime.ts and its local imports into one CommonJS text (packages external). */
+export function buildRuntimeBundle(dir: string = __dirname): string {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   const out = esbuild.buildSync({
     // runtime.ts when run from source (ts-node, tsx, vitest); runtime.js when run from a tsc build.
-    entryPoints: [["runtime.ts", "runtime.js"].map((f) => path.join(__dirname, f)).find((f) => fs.existsSync(f)) ?? path.join(__dirname, "runtime.ts")],
+    entryPoints: [["runtime.ts", "runtime.js"].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f)) ?? path.join(dir, "runtime.ts")],
     bundle: true,
     platform: "node",
     format: "cjs",

@@ -7,8 +7,9 @@ import Docker from "dockerode";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { connectEtcd } from "../../lib/etcd/client";
+import { connectEtcd, type EtcdTls } from "../../lib/etcd/client";
 import { destroy, up, type Step } from "../harness";
+import { loadState } from "../harness/state";
 
 export const ROOT = path.resolve(__dirname, "../..");
 export const ETCD_TEST_IMAGE = "switchyard-test/etcd:3.4-bookworm";
@@ -21,15 +22,20 @@ export interface E2EStack {
   gatewayUrl: string;
   etcdEndpoint: string;
   log: Step[][];
+  /** With etcd.tls: the TLS material of an identity (etcd user = certificate CN) from the harness state. */
+  tls?: { identity(cn: string): EtcdTls; privateKeys(): string[] };
+  /** The stack outputs as the last run left them in the harness state. */
+  outputs(): Record<string, unknown>;
   up(config?: Record<string, string>): Promise<{ outputs: Record<string, unknown>; steps: Step[] }>;
   destroy(): Promise<Step[]>;
+  /** A client of the stack's etcd as the operator (root identity with etcd.tls). */
   etcd(): ReturnType<typeof connectEtcd>;
   containers(): Promise<Docker.ContainerInfo[]>;
   cleanup(): Promise<void>;
 }
 
-export function e2eStack(kind: "nginx" | "haproxy", basePort: number): E2EStack {
-  const stack = `e2e-${kind}`;
+export function e2eStack(kind: "nginx" | "haproxy", basePort: number, opts: { tls?: boolean } = {}): E2EStack {
+  const stack = opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`;
   const prefix = `switchyard-${stack}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-${stack}-`));
   const ports = {
@@ -42,10 +48,22 @@ export function e2eStack(kind: "nginx" | "haproxy", basePort: number): E2EStack 
     "switch.gateTimeoutSeconds": "60",
     "registrator.ttlSeconds": "5",
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    ...(opts.tls ? { "etcd.tls": "true" } : {}),
   };
-  const opts = { stateFile: path.join(dir, "state.json"), stack };
+  const stateFile = path.join(dir, "state.json");
+  const harnessOpts = { stateFile, stack };
   const log: Step[][] = [];
-  const etcdEndpoint = `http://127.0.0.1:${ports["etcd.proxyPort"]}`;
+  const etcdEndpoint = `${opts.tls ? "https" : "http"}://127.0.0.1:${ports["etcd.proxyPort"]}`;
+  // The keys and certificates as the harness realized them (its state holds secrets in clear, see its README).
+  const outputOf = (name: string, field: string) => {
+    const r = loadState(stateFile).resources.find((x) => x.name === name);
+    if (!r) throw new Error(`no ${name} in the harness state`);
+    return String(r.outputs[field]);
+  };
+  const tls = opts.tls ? {
+    identity: (cn: string): EtcdTls => ({ ca: outputOf("etcd-pki-ca", "certPem"), cert: outputOf(`etcd-pki-client-${cn}-cert`, "certPem"), key: outputOf(`etcd-pki-client-${cn}-key`, "privateKeyPem") }),
+    privateKeys: () => loadState(stateFile).resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => String(r.outputs.privateKeyPem)),
+  } : undefined;
   const self: E2EStack = {
     kind,
     stack,
@@ -53,17 +71,19 @@ export function e2eStack(kind: "nginx" | "haproxy", basePort: number): E2EStack 
     gatewayUrl: `http://127.0.0.1:${ports["gateway.port"]}`,
     etcdEndpoint,
     log,
+    ...(tls ? { tls } : {}),
+    outputs: () => loadState(stateFile).outputs,
     async up(config = {}) {
-      const r = await up(path.join(ROOT, "index.ts"), { ...opts, config: { ...baseConfig, ...config } });
+      const r = await up(path.join(ROOT, "index.ts"), { ...harnessOpts, config: { ...baseConfig, ...config } });
       log.push(r.steps);
       return r;
     },
     async destroy() {
-      const r = await destroy(opts);
+      const r = await destroy(harnessOpts);
       log.push(r.steps);
       return r.steps;
     },
-    etcd: () => connectEtcd({ endpoints: [etcdEndpoint], callTimeoutMs: 3000 }),
+    etcd: () => connectEtcd({ endpoints: [etcdEndpoint], callTimeoutMs: 3000, ...(tls ? { tls: tls.identity("root") } : {}) }),
     containers: () => docker.listContainers({ all: true, filters: { label: [`switchyard.stack=${prefix}`] } }),
     async cleanup() {
       // Whatever a failed run left behind: containers, the network, volumes of this stack.

@@ -37,8 +37,8 @@ const servesOnly = (s: E2EStack, version: string) =>
     return bodies.every((b) => b.status === 200 && b.body.startsWith(`${version} `)) ? bodies : undefined;
   }, 30_000, 200);
 
-export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: JourneyHooks = {}): void {
-  const s = e2eStack(kind, basePort);
+export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: JourneyHooks = {}, opts: { tls?: boolean } = {}): void {
+  const s = e2eStack(kind, basePort, opts);
   const live = { current: "v1" };
 
   beforeAll(async () => {

@@ -13,6 +13,7 @@ import {
 } from "./realize/docker";
 import { checkDynamic, createDynamic, deleteDynamic, diffDynamic, updateDynamic, type DynamicDiff } from "./realize/dynamic";
 import type { ContainerInputs } from "./realize/container-spec";
+import { createTls, isTlsType } from "./realize/tls";
 import type { ResourceRecord, StackState } from "./state";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,7 +56,7 @@ const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
 const CONTAINER = "docker:index/container:Container";
 // Dynamic resources may carry a module and type name: `pulumi-nodejs:dynamic/<module>:<type>`.
 const isDynamic = (type: string) => type === "pulumi-nodejs:dynamic:Resource" || type.startsWith("pulumi-nodejs:dynamic/");
-const isRealized = (type: string) => [NETWORK, VOLUME, IMAGE, REMOTE_IMAGE, CONTAINER].includes(type) || isDynamic(type);
+const isRealized = (type: string) => [NETWORK, VOLUME, IMAGE, REMOTE_IMAGE, CONTAINER].includes(type) || isDynamic(type) || isTlsType(type);
 
 type Change = DynamicDiff;
 
@@ -158,7 +159,8 @@ export class Deployment {
     // The image rebuilds in place; networks, volumes and containers carry fixed names, so they are replaced
     // delete-first (the engine would fail creating a second object with the same name).
     // A RemoteImage is replaced create-first (the new image exists before the old one may be removed).
-    return type === IMAGE ? "update" : type === REMOTE_IMAGE ? "replace" : "replace-delete-first";
+    // Keys and certificates are replaced create-first, as the tls provider does (nothing named to collide).
+    return type === IMAGE ? "update" : type === REMOTE_IMAGE || isTlsType(type) ? "replace" : "replace-delete-first";
   }
 
   private docker(providerUrn: string): Docker {
@@ -167,6 +169,7 @@ export class Deployment {
   }
 
   private async create(type: string, inputs: Props, providerUrn: string): Promise<{ id: string; outputs: Props }> {
+    if (isTlsType(type)) return createTls(type, inputs);
     const d = this.docker(providerUrn);
     switch (type) {
       case NETWORK: return createNetwork(d, inputs);
@@ -184,7 +187,7 @@ export class Deployment {
   }
 
   private async delete(r: ResourceRecord): Promise<void> {
-    if (!r.custom || r.type.startsWith("pulumi:providers:")) return;
+    if (!r.custom || r.type.startsWith("pulumi:providers:") || isTlsType(r.type)) return;
     const d = this.docker(r.provider);
     switch (r.type) {
       case NETWORK: return deleteNetwork(d, r.id);

@@ -42,6 +42,10 @@ export async function runProgram(config: Record<string, string | number | boolea
       if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`;
       if (args.type === "docker:index/network:Network") state.ipamConfigs = [{ subnet: "172.30.0.0/16", gateway: "172.30.0.1" }];
       if (args.type === "docker:index/image:Image") state.repoDigest = `${inputs.imageName}@sha256:${"0".repeat(64)}`;
+      // @pulumi/tls: recognisable fake PEMs, so tests can look for a private key wherever it must not be.
+      if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\nmock ${args.name}\n-----END PRIVATE KEY-----\n`;
+      if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `-----BEGIN CERTIFICATE REQUEST-----\nmock ${args.name}\n-----END CERTIFICATE REQUEST-----\n`;
+      if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `-----BEGIN CERTIFICATE-----\nmock ${args.name}\n-----END CERTIFICATE-----\n`;
       return { id: `${args.name}-id`, state };
     },
     call: (args) => args.inputs,
