@@ -1,25 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Host } from "../targets/host";
+import { recordResources, value } from "../test/helpers/component-mocks";
 
-const seen: pulumi.runtime.MockResourceArgs[] = [];
-
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        seen.push(args);
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "switchyard",
-    "test",
-    false,
-  );
-});
-
-const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
+const seen = recordResources();
 
 async function fakeHost(name: string): Promise<Host> {
   const docker = await import("@pulumi/docker");

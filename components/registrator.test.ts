@@ -1,29 +1,10 @@
-import * as pulumi from "@pulumi/pulumi";
 import fs from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Host } from "../targets/host";
+import { recordResources, value, unsecret } from "../test/helpers/component-mocks";
 
-const seen: pulumi.runtime.MockResourceArgs[] = [];
-
-beforeAll(async () => {
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        seen.push(args);
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "switchyard",
-    "test",
-    false,
-  );
-});
-
-const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
-/** Secret inputs reach the mock monitor wrapped as {<sig>: ..., value}. */
-const unsecret = (v: unknown) => (v && typeof v === "object" && "value" in (v as object) ? (v as { value: unknown }).value : v);
+const seen = recordResources();
 
 describe("registratorEnv", () => {
   it("configures the agent through its documented variables, TLS files and user but never the password", async () => {
