@@ -70,7 +70,8 @@ describe("gateway image (nginx and haproxy in one image, agent supervising the p
       expect(health.status).toBe(200);
       expect(JSON.parse(health.body)).toMatchObject({ ok: true, kind, etcd: "up" });
       if (kind === "haproxy") expect((await request(stats)).body).toMatch(/Statistics Report for HAProxy/);
-      expect(await etcd.get(gatewayStatusKey(ROOT, name)).string()).toBeTruthy();
+      // The status is published right after the first apply; /healthz may turn ok a moment before it lands.
+      await waitFor(`${kind} gateway status key`, async () => !!(await etcd.get(gatewayStatusKey(ROOT, name)).string()), 10_000, 100);
 
       // The agent dies inside the container: the proxy keeps serving, the entrypoint starts a new agent,
       // which adopts the running proxy.
