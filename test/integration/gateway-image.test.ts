@@ -66,8 +66,11 @@ describe("gateway image (nginx and haproxy in one image, agent supervising the p
       }, 60_000, 200).catch(async (e) => {
         throw new Error(`${(e as Error).message}\n${await logs()}`);
       });
-      const health = await request(metrics, { path: "/healthz" });
-      expect(health.status).toBe(200);
+      // /healthz turns ok once the agent has applied a config and published its status, which may be a
+      // moment after the proxy first routes.
+      let health = await request(metrics, { path: "/healthz" });
+      await waitFor(`${kind} agent /healthz ok`, async () => (health = await request(metrics, { path: "/healthz" })).status === 200, 15_000, 100)
+        .catch((e: Error) => { throw new Error(`${e.message}: last answer ${health.status} ${health.body}`); });
       expect(JSON.parse(health.body)).toMatchObject({ ok: true, kind, etcd: "up" });
       if (kind === "haproxy") expect((await request(stats)).body).toMatch(/Statistics Report for HAProxy/);
       // The status is published right after the first apply; /healthz may turn ok a moment before it lands.
