@@ -101,7 +101,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       }, { parent: this, provider: host.provider });
       this.volumes.push(volume);
       const flags = this.members.apply((members) =>
-        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0", ...(tlsFiles ? { tls: tlsFiles } : {}) }),
+        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0", listenPorts: { client: ETCD_CLIENT_PORT, peer: ETCD_PEER_PORT }, ...(tlsFiles ? { tls: tlsFiles } : {}) }),
       );
       return new docker.Container(`${name}-${i}`, {
         name: a.container,
