@@ -16,6 +16,8 @@ export const etcdMembers = stack.etcdMembers;
 export const liveVersion = stack.liveVersion;
 export const upstreams = stack.upstreams;
 export const network = stack.network;
+/** aws: each host with its roles, public and private address, and the ssh command to reach it. */
+export const hosts = stack.hosts;
 export const servicesRoot = stack.servicesRoot;
 /** With etcd.tls: the stack's CA certificate (public; private keys are never outputs). */
 export const etcdCaCert = stack.etcdCaCert;

@@ -114,6 +114,8 @@ export class Backend extends pulumi.ComponentResource {
     const healthcheck = args.healthcheck ?? (args.image ? undefined : { tests: DEMO_HEALTH_COMMAND, interval: "2s", timeout: "2s", retries: 3, startPeriod: "5s" });
 
     this.containers = replicas.map((r) => {
+      // Published (where a target publishes internal ports at all) at the port the gateways dial.
+      const dial = r.host.dial(r.containerName, port);
       const container = new docker.Container(r.resourceName, {
         name: r.containerName,
         image: images.get(r.host)!,
@@ -128,13 +130,12 @@ export class Backend extends pulumi.ComponentResource {
         hostname: r.containerName,
         restart: "unless-stopped",
         networksAdvanced: [{ name: r.host.networkName, aliases: [r.containerName] }],
-        ports: r.host.publish(port, "internal"),
+        ports: r.host.publish(port, "internal", dial.port),
         healthcheck,
         // On delete the provider stops the container with this grace (SIGTERM first), so in-flight requests finish.
         destroyGraceSeconds: args.stopGraceSeconds ?? 10,
       }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true });
 
-      const dial = r.host.dial(r.containerName, port);
       const address = pulumi.interpolate`${dial.host}:${dial.port}`;
       const upstream = args.upstream
         ? upstreamForContainer(`${r.resourceName}-upstream`, {

@@ -36,6 +36,8 @@ export interface StackOutputs {
   /** One row per upstream the program registered: key and address. */
   upstreams: pulumi.Output<{ key: string; addr: string }[]>;
   network?: pulumi.Input<unknown>;
+  /** aws: each host with its roles, addresses and ssh command. */
+  hosts?: pulumi.Input<unknown>;
   servicesRoot: string;
   /** With etcd.tls: the stack's CA certificate (public), for `etcdctl --cacert`. */
   etcdCaCert?: pulumi.Output<string>;
@@ -65,7 +67,8 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     prefix: cfg.prefix,
     members: memberAddrs.map((a) => ({
       name: a.name,
-      sans: pulumi.output(a.dial.host).apply((dialHost) => memberSans({ container: a.container, proxyContainer: etcdProxyContainerName(cfg.prefix), dialHost })),
+      sans: pulumi.all([a.dial.host, topology.gatewayHost.externalAddress("operator")]).apply(([dialHost, operatorHost]) =>
+        memberSans({ container: a.container, proxyContainer: etcdProxyContainerName(cfg.prefix), dialHost, operatorHost })),
     })),
     clients: [ROOT_USER, HEALTHCHECK_IDENTITY, gatewayUser(gatewayId), ...registratorIds.map(registratorUser)],
   }) : undefined;

@@ -47,4 +47,6 @@ export const SETTINGS: SettingSpec[] = [
   { key: "aws.publicCidr", type: "string", default: "0.0.0.0/0", target: "aws", description: "CIDR allowed to reach the gateway port (aws target)." },
   { key: "aws.backendHosts", type: "integer", default: 2, target: "aws", description: "Number of backend hosts (aws target)." },
   { key: "aws.instanceType", type: "string", default: "t3.small", target: "aws", description: "EC2 instance type of every host (aws target)." },
+  { key: "aws.ami", type: "string", default: "", target: "aws", description: "AMI id of every host; empty looks up the newest official Debian 12 amd64 image (aws target)." },
+  { key: "aws.sshUser", type: "string", default: "admin", target: "aws", description: "Login user of the AMI: admin on Debian, ec2-user on Amazon Linux (aws target)." },
 ];

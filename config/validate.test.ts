@@ -96,7 +96,7 @@ describe("validateConfig", () => {
       expect(problems({ "etcd.tls": "yes" })).toEqual([expect.stringMatching(/switchyard:etcd.tls = "yes" is not true or false/)]);
     });
     it("accepts a complete aws config", () => {
-      expect(ok(aws).aws).toEqual({ region: "eu-west-1", operatorCidr: "203.0.113.7/32", publicCidr: "0.0.0.0/0", backendHosts: 2, instanceType: "t3.small" });
+      expect(ok(aws).aws).toEqual({ region: "eu-west-1", operatorCidr: "203.0.113.7/32", publicCidr: "0.0.0.0/0", backendHosts: 2, instanceType: "t3.small", ami: "", sshUser: "admin" });
       expect(ok(aws).etcd.tls).toBe(true);
     });
     it("requires an operator CIDR and refuses a world-open one", () => {
@@ -105,6 +105,18 @@ describe("validateConfig", () => {
     });
     it.each(["10.0.0.0/33", "300.1.1.1/32", "1.2.3.4", "10.0.0.1/8"])("rejects malformed CIDR %s", (cidr) => {
       expect(problems({ ...aws, "aws.operatorCidr": cidr })[0]).toMatch(/switchyard:aws.operatorCidr '/);
+    });
+    it("needs a distinct host per etcd member: etcd + backend hosts >= etcd.members", () => {
+      expect(problems({ ...aws, "aws.backendHosts": "1" })).toEqual([
+        expect.stringMatching(/switchyard:aws.backendHosts = 1 gives 2 hosts for 3 etcd members, which must run on distinct hosts .*pulumi config set aws.backendHosts 2/),
+      ]);
+      expect(ok({ ...aws, "aws.backendHosts": "1", "etcd.members": "1" }).aws?.backendHosts).toBe(1);
+      expect(problems({ ...aws, "etcd.members": "5", "aws.backendHosts": "3" })[0]).toMatch(/pulumi config set aws.backendHosts 4/);
+    });
+    it("checks the AMI id and the ssh user", () => {
+      expect(ok({ ...aws, "aws.ami": "ami-0123456789abcdef0", "aws.sshUser": "ec2-user" }).aws).toMatchObject({ ami: "ami-0123456789abcdef0", sshUser: "ec2-user" });
+      expect(problems({ ...aws, "aws.ami": "debian-12" })[0]).toMatch(/switchyard:aws.ami = 'debian-12' is not an AMI id/);
+      expect(problems({ ...aws, "aws.sshUser": "root user" })[0]).toMatch(/switchyard:aws.sshUser = 'root user' is not a login name/);
     });
     it("rejects a region that is not a region name", () => {
       expect(problems({ ...aws, "aws.region": "europe" })[0]).toMatch(/switchyard:aws.region = 'europe' is not an AWS region name/);

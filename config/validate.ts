@@ -21,7 +21,7 @@ export interface StackConfig {
   backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; env: string[] };
   registrator: { ttlSeconds: number; metricsPort: number };
   switch: { gateTimeoutSeconds: number };
-  aws?: { region: string; operatorCidr: string; publicCidr: string; backendHosts: number; instanceType: string };
+  aws?: { region: string; operatorCidr: string; publicCidr: string; backendHosts: number; instanceType: string; ami: string; sshUser: string };
 }
 
 export class ConfigError extends Error {
@@ -180,7 +180,16 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
     const pp = cidrProblem(pub);
     if (pp) problems.push(`switchyard:aws.publicCidr ${pp}`);
     if (!(n("aws.backendHosts") >= 1 && n("aws.backendHosts") <= 20)) problems.push(`switchyard:aws.backendHosts = ${n("aws.backendHosts")} is outside 1-20`);
-    aws = { region, operatorCidr: op, publicCidr: pub, backendHosts: n("aws.backendHosts"), instanceType: s("aws.instanceType") };
+    // Members run on distinct hosts (etcd, backend-1, backend-2, ...): losing one host must cost one member.
+    const hostsForEtcd = 1 + n("aws.backendHosts");
+    if (Number.isInteger(members) && members > hostsForEtcd) {
+      problems.push(`switchyard:aws.backendHosts = ${n("aws.backendHosts")} gives ${hostsForEtcd} hosts for ${members} etcd members, which must run on distinct hosts (etcd, backend-1, backend-2, ...); ${set("aws.backendHosts", String(members - 1))}`);
+    }
+    const ami = s("aws.ami");
+    if (ami && !/^ami-[0-9a-f]{8,17}$/.test(ami)) problems.push(`switchyard:aws.ami = '${ami}' is not an AMI id like ami-0123456789abcdef0; leave it empty for the newest Debian 12 image`);
+    const sshUser = s("aws.sshUser");
+    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser)) problems.push(`switchyard:aws.sshUser = '${sshUser}' is not a login name; ${set("aws.sshUser", "admin")}`);
+    aws = { region, operatorCidr: op, publicCidr: pub, backendHosts: n("aws.backendHosts"), instanceType: s("aws.instanceType"), ami, sshUser };
   }
   if (!project || !stack) problems.push("the Pulumi project and stack names must not be empty");
 

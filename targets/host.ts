@@ -20,7 +20,8 @@ export type Exposure =
 export interface PortMapping {
   internal: number;
   external: number;
-  ip?: string;
+  /** Host interface; an output where it is an address known only after deployment (aws: the private IP). */
+  ip?: pulumi.Input<string>;
   protocol?: string;
 }
 

@@ -1,6 +1,7 @@
 /** Picks the target named in the config. The only place that branches on the target. */
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/validate";
+import { AwsTarget } from "./aws";
 import { DockerTarget } from "./docker";
 import type { Topology } from "./host";
 
@@ -22,7 +23,21 @@ export function createTarget(cfg: StackConfig): Target {
       });
       return { topology: t.topology, resource: t, outputs: { network: t.network.name } };
     }
-    case "aws":
-      throw new Error("switchyard:target = aws is not available yet: the AWS target is tracked as its own issue. Use target docker for now (pulumi config set target docker).");
+    case "aws": {
+      const aws = cfg.aws!;
+      const t = new AwsTarget("aws", {
+        prefix: cfg.prefix,
+        region: aws.region,
+        operatorCidr: aws.operatorCidr,
+        publicCidr: aws.publicCidr,
+        backendHosts: aws.backendHosts,
+        instanceType: aws.instanceType,
+        ami: aws.ami,
+        sshUser: aws.sshUser,
+        etcdMembers: cfg.etcd.members,
+        ports: { etcdProxy: cfg.etcd.proxyPort, gateway: cfg.gateway.port, gatewayStats: cfg.gateway.statsPort },
+      });
+      return { topology: t.topology, resource: t, outputs: { hosts: t.hostsOutput(aws.sshUser) } };
+    }
   }
 }

@@ -10,10 +10,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { policies } from "../policy/policies";
-import { containerHealthcheck, etcdClusterComplete, etcdMemberCount, etcdPortsNotPublic, etcdSingleMember, etcdTlsAcrossHosts, imagesPinned } from "../policy/policies";
+import { containerHealthcheck, ec2Imdsv2Required, ec2RootVolumeEncrypted, etcdClusterComplete, etcdMemberCount, etcdPortsNotPublic, etcdSingleMember, etcdTlsAcrossHosts, imagesPinned, sshNotOpenToWorld } from "../policy/policies";
 import { TYPES } from "../policy/resources";
 import { runAllPolicies, runResourcePolicy, type ResourceCase } from "../policy/testing";
 import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { exampleAwsConfig } from "./aws-example-config";
 import { runProgram, type CapturedResource, type ProgramRun } from "./helpers/pulumi-program";
 
 /** The resources as the analyzer sees them: type, name, inputs, and the explicit provider's inputs. */
@@ -144,5 +145,40 @@ describe("policy pack on the real program, broken configs", () => {
     expect(exposed[0].message).toContain("publishes etcd port 2380 as host port 2380 on all interfaces (ip not set");
     expect(exposed[1].message).toContain('on all interfaces (ip "0.0.0.0")');
     expect(found.filter((f) => f.policy === etcdTlsAcrossHosts.name).map((f) => f.resource)).toEqual([`${TYPES.container}::${member.name}`]);
+  });
+});
+
+describe("policy pack on the aws program (Pulumi.aws.yaml)", () => {
+  let clean: ResourceCase[];
+  const fresh = () => structuredClone(clean);
+  it("reports nothing, and looked at the security group, the instances and three TLS members reachable across hosts", async () => {
+    clean = asCases(await runProgram(exampleAwsConfig()));
+    expect(await runAllPolicies(policies, clean)).toEqual([]);
+    expect(await applicableCount(etcdPortsNotPublic, clean)).toBe(clean.filter((c) => c.type === TYPES.container || c.type === TYPES.securityGroup).length);
+    expect(await applicableCount(ec2Imdsv2Required, clean)).toBe(4);
+    expect(await applicableCount(ec2RootVolumeEncrypted, clean)).toBe(4);
+    expect(etcdMembers(clean)).toHaveLength(3);
+    expect(await applicableCount(etcdTlsAcrossHosts, clean)).toBeGreaterThanOrEqual(3);
+  }, 60_000);
+
+  it("catches a world-open etcd port and world-open ssh in the captured security group", async () => {
+    const cases = fresh();
+    const sg = cases.find((c) => c.type === TYPES.securityGroup)!;
+    sg.props.ingress = [...(sg.props.ingress as object[]), { protocol: "tcp", fromPort: 2379, toPort: 2380, cidrBlocks: ["0.0.0.0/0"] }, { protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: ["0.0.0.0/0"] }];
+    const found = await runAllPolicies(policies, cases);
+    expect(policyNames(found)).toEqual([etcdPortsNotPublic.name, sshNotOpenToWorld.name]);
+    expect(found.every((f) => f.resource === `${TYPES.securityGroup}::aws-sg`)).toBe(true);
+  });
+
+  it("catches an instance without IMDSv2 or with an unencrypted root volume, and a member without TLS", async () => {
+    const cases = fresh();
+    const instance = cases.find((c) => c.type === TYPES.instance)!;
+    instance.props.metadataOptions = { httpTokens: "optional" };
+    instance.props.rootBlockDevice = { encrypted: false };
+    const member = etcdMembers(cases)[0];
+    member.props.command = commandOf(member).map((f) => f.replace("https://", "http://")).filter((f) => !f.includes("client-cert-auth"));
+    const found = await runAllPolicies(policies, cases);
+    expect(policyNames(found)).toEqual(expect.arrayContaining([ec2Imdsv2Required.name, ec2RootVolumeEncrypted.name, etcdTlsAcrossHosts.name]));
+    expect(found.filter((f) => f.policy === etcdTlsAcrossHosts.name).map((f) => f.resource)).toContain(`${TYPES.container}::${member.name}`);
   });
 });

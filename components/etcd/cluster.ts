@@ -101,7 +101,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
       }, { parent: this, provider: host.provider });
       this.volumes.push(volume);
       const flags = this.members.apply((members) =>
-        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0", ...(tlsFiles ? { tls: tlsFiles } : {}) }),
+        memberFlags({ self: a.name, members, clusterToken: args.clusterToken, dataDir: `${ETCD_DATA_MOUNT}/${a.name}`, listenHost: "0.0.0.0", listenPorts: { client: ETCD_CLIENT_PORT, peer: ETCD_PEER_PORT }, ...(tlsFiles ? { tls: tlsFiles } : {}) }),
       );
       return new docker.Container(`${name}-${i}`, {
         name: a.container,
@@ -111,7 +111,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         hostname: a.container,
         restart: "unless-stopped",
         networksAdvanced: [{ name: host.networkName, aliases: [a.container] }],
-        ports: [...host.publish(ETCD_CLIENT_PORT, "internal"), ...host.publish(ETCD_PEER_PORT, "internal")],
+        // Published (where a target publishes internal ports at all) at the ports peers and the proxy dial.
+        ports: [...host.publish(ETCD_CLIENT_PORT, "internal", a.dial.client), ...host.publish(ETCD_PEER_PORT, "internal", a.dial.peer)],
         volumes: [{ volumeName: volume.name, containerPath: ETCD_DATA_MOUNT }],
         // The member probes itself with its own certificate (CN = member name, no etcd user).
         ...(args.tls ? { uploads: pkiUploads({ ca: args.tls.ca, ...args.tls.members[i] }) } : {}),

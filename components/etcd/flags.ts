@@ -28,6 +28,11 @@ export interface MemberFlagsArgs {
   dataDir: string;
   /** Interface the member binds to: "0.0.0.0" inside a container, "127.0.0.1" in tests. */
   listenHost: string;
+  /**
+   * Ports the member listens on, when they differ from the advertised ones: inside a container whose ports
+   * a target publishes at other host ports (aws). Default: the advertised ports.
+   */
+  listenPorts?: { client: number; peer: number };
   /** When set, client and peer URLs use https with client-certificate authentication. */
   tls?: EtcdTlsFiles;
   /** Raft timing; etcd's defaults (100/1000 ms) suit one data centre. */
@@ -46,9 +51,9 @@ export function memberFlags(a: MemberFlagsArgs): string[] {
   const flags = [
     `--name=${self.name}`,
     `--data-dir=${a.dataDir}`,
-    `--listen-client-urls=${url(scheme, a.listenHost, self.clientPort)}`,
+    `--listen-client-urls=${url(scheme, a.listenHost, a.listenPorts?.client ?? self.clientPort)}`,
     `--advertise-client-urls=${url(scheme, self.host, self.clientPort)}`,
-    `--listen-peer-urls=${url(scheme, a.listenHost, self.peerPort)}`,
+    `--listen-peer-urls=${url(scheme, a.listenHost, a.listenPorts?.peer ?? self.peerPort)}`,
     `--initial-advertise-peer-urls=${url(scheme, self.host, self.peerPort)}`,
     `--initial-cluster=${a.members.map((m) => `${m.name}=${url(scheme, m.host, m.peerPort)}`).join(",")}`,
     `--initial-cluster-token=${a.clusterToken}`,

@@ -49,8 +49,10 @@ export interface EtcdPkiArgs {
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** SANs of a member: its container name, the proxy's, the dial host, localhost and 127.0.0.1; deduplicated. Pure. */
-export function memberSans(a: { container: string; proxyContainer: string; dialHost: string }): string[] {
-  return [...new Set([a.container, a.proxyContainer, a.dialHost, "localhost", "127.0.0.1"])];
+export function memberSans(a: { container: string; proxyContainer: string; dialHost: string; operatorHost?: string }): string[] {
+  // operatorHost: where the operator reaches the proxy (an L4 proxy, so the session ends at a member): the
+  // gateway host's public address on aws; 127.0.0.1 (already listed) on docker.
+  return [...new Set([a.container, a.proxyContainer, a.dialHost, "localhost", "127.0.0.1", ...(a.operatorHost ? [a.operatorHost] : [])])];
 }
 
 /** Splits SANs into the certificate's DNS names and IP addresses. Pure. */

@@ -37,6 +37,7 @@ export class EtcdProxy extends pulumi.ComponentResource {
     super("switchyard:etcd:EtcdProxy", name, {}, opts);
     const containerName = etcdProxyContainerName(args.prefix);
     const image = etcdImageOn(name, args.host, args.image, this);
+    const dial = args.host.dial(containerName, ETCD_CLIENT_PORT);
     this.container = new docker.Container(name, {
       name: containerName,
       image: image.imageId,
@@ -45,7 +46,8 @@ export class EtcdProxy extends pulumi.ComponentResource {
       hostname: containerName,
       restart: "unless-stopped",
       networksAdvanced: [{ name: args.host.networkName, aliases: [containerName] }],
-      ports: args.host.publish(ETCD_CLIENT_PORT, "operator", args.operatorPort),
+      // For the operator, and (where a target publishes internal ports) where the stack's containers dial it.
+      ports: [...args.host.publish(ETCD_CLIENT_PORT, "operator", args.operatorPort), ...args.host.publish(ETCD_CLIENT_PORT, "internal", dial.port)],
       ...(args.tls ? { uploads: pkiUploads(args.tls) } : {}),
       healthcheck: etcdHealthcheck(ETCD_CLIENT_PORT, args.tls ? ETCD_PKI_FILES : undefined),
       labels: [
@@ -53,7 +55,6 @@ export class EtcdProxy extends pulumi.ComponentResource {
         { label: "switchyard.role", value: "etcd-proxy" },
       ],
     }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true });
-    const dial = args.host.dial(containerName, ETCD_CLIENT_PORT);
     const scheme = args.tls ? "https" : "http";
     this.internalEndpoint = pulumi.interpolate`${scheme}://${dial.host}:${dial.port}`;
     this.operatorEndpoint = pulumi.interpolate`${scheme}://${args.host.externalAddress("operator")}:${args.operatorPort}`;

@@ -4,11 +4,23 @@
 fail() { printf 'switchyard: %s\n' "$*" >&2; exit 1; }
 note() { printf 'switchyard: %s\n' "$*"; }
 
+# The target named in the stack file of $STACK (default dev): "aws", or empty for the default (docker).
+stack_target() {
+  local file="Pulumi.${STACK:-dev}.yaml"
+  [ -f "$file" ] || return 0
+  sed -n 's/^ *switchyard:target: *"\{0,1\}\([a-z]*\)"\{0,1\} *$/\1/p' "$file" | head -n 1
+}
+
 preflight() {
   command -v node >/dev/null || fail "Node.js is not installed. Install Node.js 20 or newer, then run this again."
   local major; major=$(node -p 'process.versions.node.split(".")[0]')
   [ "$major" -ge 20 ] || fail "Node.js $(node -v) is too old: switchyard needs Node.js 20 or newer."
   command -v pulumi >/dev/null || fail "the Pulumi CLI is not installed. Install it (https://www.pulumi.com/docs/install/) and make sure 'pulumi' is on PATH, then run this again."
+  if [ "$(stack_target)" = aws ]; then
+    # The aws target runs Docker on the EC2 hosts, reached over ssh: no local daemon needed.
+    command -v ssh >/dev/null || fail "ssh is not installed: the aws target reaches each host's Docker over ssh. Install OpenSSH (Debian: apt-get install openssh-client), then run this again."
+    return 0
+  fi
   command -v docker >/dev/null || fail "the Docker CLI is not installed. Install Docker Engine (Debian: apt-get install docker.io) and start it."
   docker info >/dev/null 2>&1 || fail "cannot reach a Docker daemon${DOCKER_HOST:+ at DOCKER_HOST=$DOCKER_HOST}. Start Docker (e.g. 'sudo systemctl start docker' or 'sudo dockerd &'), or set DOCKER_HOST, then run this again."
 }
@@ -35,6 +47,9 @@ local_backend() {
 }
 
 install_deps() {
+  # Tests of these scripts set this: `npm ci` empties node_modules, and through a symlinked node_modules
+  # (a git worktree sharing another checkout's) it empties the other checkout's too.
+  [ -z "${SWITCHYARD_SKIP_NPM_CI:-}" ] || return 0
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     note "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error

@@ -43,12 +43,23 @@ export async function runProgram(config: Record<string, string | number | boolea
       if (args.type === "docker:index/network:Network") state.ipamConfigs = [{ subnet: "172.30.0.0/16", gateway: "172.30.0.1" }];
       if (args.type === "docker:index/image:Image") state.repoDigest = `${inputs.imageName}@sha256:${"0".repeat(64)}`;
       // @pulumi/tls: recognisable fake PEMs, so tests can look for a private key wherever it must not be.
-      if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\nmock ${args.name}\n-----END PRIVATE KEY-----\n`;
+      if (args.type === "tls:index/privateKey:PrivateKey") {
+        state.privateKeyPem = `-----BEGIN PRIVATE KEY-----\nmock ${args.name}\n-----END PRIVATE KEY-----\n`;
+        state.privateKeyOpenssh = `-----BEGIN OPENSSH PRIVATE KEY-----\nmock ${args.name}\n-----END OPENSSH PRIVATE KEY-----\n`;
+        state.publicKeyOpenssh = `ssh-ed25519 AAAAmock${args.name}`;
+      }
+      // aws: addresses derived from the instance's name, so tests can tell hosts apart.
+      if (args.type === "aws:ec2/instance:Instance") {
+        const n = [...args.name].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 200, 7) + 10;
+        state.privateIp = `10.42.1.${n}`;
+        state.publicIp = `198.51.100.${n}`;
+      }
+      if (args.type === "aws:ec2/keyPair:KeyPair") state.keyName = inputs.keyName;
       if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `-----BEGIN CERTIFICATE REQUEST-----\nmock ${args.name}\n-----END CERTIFICATE REQUEST-----\n`;
       if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `-----BEGIN CERTIFICATE-----\nmock ${args.name}\n-----END CERTIFICATE-----\n`;
       return { id: `${args.name}-id`, state };
     },
-    call: (args) => args.inputs,
+    call: (args) => (args.token === "aws:ec2/getAmi:getAmi" ? { ...args.inputs, id: "ami-0mockdebian12" } : args.inputs),
   };
   // setMocks sets the SDK's feature flags; the capturing monitor then replaces its monitor so that each
   // request's parent, provider and dependencies are recorded too.

@@ -27,7 +27,8 @@ function binDir(name: string, opts: { pulumi: boolean; dockerWorks: boolean }): 
 
 function run(script: string, bin: string, env: Record<string, string> = {}, args: string[] = []) {
   const r = spawnSync("bash", [path.join(ROOT, "scripts", script), ...args], {
-    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp, SWITCHYARD_STATE_DIR: path.join(tmp, "state"), ...env },
+    // Never `npm ci` from a test: it would replace node_modules (and empty a shared one behind a symlink).
+    env: { PATH: `${bin}:/usr/bin:/bin`, HOME: tmp, SWITCHYARD_STATE_DIR: path.join(tmp, "state"), SWITCHYARD_SKIP_NPM_CI: "1", ...env },
     encoding: "utf8",
     timeout: 60_000,
   });
@@ -47,6 +48,14 @@ describe("scripts/deploy and scripts/destroy", () => {
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/cannot reach a Docker daemon at DOCKER_HOST=tcp:\/\/127\.0\.0\.1:1\. Start Docker/);
     expect(r.calls).toEqual([]);
+  });
+
+  it("STACK=aws (Pulumi.aws.yaml, target aws) needs ssh but no local Docker daemon", () => {
+    const bin = binDir("aws", { pulumi: true, dockerWorks: false });
+    fs.writeFileSync(path.join(bin, "ssh"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const r = run("deploy", bin, { STACK: "aws" }, ["--yes"]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.calls.map((c) => c.split(" | ")[0])).toEqual(["pulumi stack select --create aws", "pulumi up --stack aws --yes"]);
   });
 
   it("deploy: local file backend, a private passphrase file, the dev stack, then pulumi up", () => {
