@@ -8,6 +8,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Unit files share a worker's module registry: they hold no process state of their own (program runs
+          // reset modules themselves, components set their mocks in beforeAll), and isolation tripled the time.
+          isolate: false,
           include: ["**/*.test.ts"],
           exclude: ["node_modules/**", "build/**", "test/integration/**", "test/e2e/**", "policy/node_modules/**"],
           testTimeout: 20_000,

@@ -25,7 +25,34 @@ export interface ProgramRun {
 
 const ROOT = path.resolve(__dirname, "../..");
 
+/**
+ * Runs are deterministic for a given config and stack: repeat calls in one test worker get a deep copy of
+ * the first run (tests may mutate what they get). Failures are never cached.
+ */
+const runs = new Map<string, ProgramRun>();
+
 export async function runProgram(config: Record<string, string | number | boolean | string[]> = {}, opts: { stack?: string; project?: string; preview?: boolean } = {}): Promise<ProgramRun> {
+  const key = JSON.stringify({ config, opts });
+  const cached = runs.get(key);
+  if (cached) return withLookups(structuredClone({ resources: cached.resources, outputs: cached.outputs }));
+  const run = await runProgramOnce(config, opts);
+  runs.set(key, run);
+  return withLookups(structuredClone({ resources: run.resources, outputs: run.outputs }));
+}
+
+function withLookups(r: { resources: CapturedResource[]; outputs: Record<string, unknown> }): ProgramRun {
+  return {
+    ...r,
+    byType: (type) => r.resources.filter((x) => x.type === type),
+    one(type, name) {
+      const found = r.resources.find((x) => x.type === type && x.name === name);
+      if (!found) throw new Error(`no ${type} named ${name}; have: ${r.resources.map((x) => `${x.type} ${x.name}`).join(", ")}`);
+      return found;
+    },
+  };
+}
+
+async function runProgramOnce(config: Record<string, string | number | boolean | string[]> = {}, opts: { stack?: string; project?: string; preview?: boolean } = {}): Promise<ProgramRun> {
   vi.resetModules();
   const project = opts.project ?? "switchyard";
   const stack = opts.stack ?? "dev";
@@ -100,14 +127,5 @@ export async function runProgram(config: Record<string, string | number | boolea
     last = resources.length;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return {
-    resources,
-    outputs,
-    byType: (type) => resources.filter((r) => r.type === type),
-    one(type, name) {
-      const r = resources.find((x) => x.type === type && x.name === name);
-      if (!r) throw new Error(`no ${type} named ${name}; have: ${resources.map((x) => `${x.type} ${x.name}`).join(", ")}`);
-      return r;
-    },
-  };
+  return withLookups({ resources, outputs });
 }
