@@ -8,16 +8,22 @@ import { buildStack } from "./components/stack";
 
 const stack = buildStack(loadConfig());
 
-export const gatewayUrl = stack.gatewayUrl;
-export const statsUrl = stack.statsUrl;
-export const etcdEndpoint = stack.etcdEndpoint;
-export const etcdInternalEndpoint = stack.etcdInternalEndpoint;
-export const etcdMembers = stack.etcdMembers;
-export const liveVersion = stack.liveVersion;
-export const upstreams = stack.upstreams;
-export const network = stack.network;
-/** aws: each host with its roles, public and private address, and the ssh command to reach it. */
-export const hosts = stack.hosts;
-export const servicesRoot = stack.servicesRoot;
-/** With etcd.tls: the stack's CA certificate (public; private keys are never outputs). */
-export const etcdCaCert = stack.etcdCaCert;
+/**
+ * Stack outputs. Those a target or a setting does not produce (`hosts` on docker, `network` on aws,
+ * `etcdCaCert` without etcd.tls) are left out instead of showing up as undefined.
+ */
+export = Object.fromEntries(Object.entries({
+  gatewayUrl: stack.gatewayUrl,
+  statsUrl: stack.statsUrl,
+  etcdEndpoint: stack.etcdEndpoint,
+  etcdInternalEndpoint: stack.etcdInternalEndpoint,
+  etcdMembers: stack.etcdMembers,
+  liveVersion: stack.liveVersion,
+  upstreams: stack.upstreams,
+  network: stack.network,
+  /** aws: each host with its roles, public and private address, and the ssh command to reach it. */
+  hosts: stack.hosts,
+  servicesRoot: stack.servicesRoot,
+  /** With etcd.tls: the stack's CA certificate (public; private keys are never outputs). */
+  etcdCaCert: stack.etcdCaCert,
+}).filter(([, value]) => value !== undefined));

@@ -53,9 +53,14 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     const { outputs } = await s.up({ "backend.version": "v1" });
     expect(outputs).toMatchObject({ gatewayUrl: s.gatewayUrl.replace("127.0.0.1", "localhost"), liveVersion: "v1", etcdEndpoint: s.etcdEndpoint, etcdMembers: ["etcd-0", "etcd-1", "etcd-2"] });
     expect((outputs.upstreams as { key: string }[]).map((u) => u.key).sort()).toEqual(await upstreamKeys(s));
-    const bodies = await servesOnly(s, "v1");
-    // Both replicas take traffic.
-    expect(new Set(bodies.map((b) => b.body.split(" ")[1])).size).toBe(2);
+    await servesOnly(s, "v1");
+    // Both replicas take traffic (over a few bursts: a proxy's round robin is per worker).
+    const replicas = new Set<string>();
+    await waitFor("both replicas to answer", async () => {
+      for (let i = 0; i < 8; i++) replicas.add((await get(s.gatewayUrl)).body.split(" ")[1]);
+      return replicas.size === 2;
+    }, 20_000, 100);
+    expect([...replicas].sort()).toEqual([`${s.prefix}-app-v1-local-0`, `${s.prefix}-app-v1-local-1`]);
     // Members, proxy, gateway and registrator all report healthy to Docker.
     await waitFor("every container healthy", async () => {
       const cs = await s.containers();
