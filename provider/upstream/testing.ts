@@ -3,34 +3,18 @@
  * engine would receive. Shared by the unit serialization test and the integration test that runs the text
  * against a real etcd.
  */
-import * as pulumi from "@pulumi/pulumi";
+import { captureSerializedProvider } from "../testing";
 
-export async function captureProviderText(): Promise<string> {
-  let resolveText: (t: string) => void = () => undefined;
-  const text = new Promise<string>((r) => (resolveText = r));
-  await pulumi.runtime.setMocks(
-    {
-      newResource(args) {
-        if (typeof args.inputs.__provider === "string") resolveText(args.inputs.__provider);
-        return { id: `${args.name}-id`, state: args.inputs };
-      },
-      call: (args) => args.inputs,
-    },
-    "switchyard",
-    "test",
-    false,
-  );
-  const { Upstream } = await import("./index");
-  new Upstream("serialize-probe", {
-    service: "app",
-    endpoint: "probe",
-    value: "127.0.0.1:8080",
-    connection: { endpoints: ["http://127.0.0.1:2379"], auth: { username: "u", password: "p" } },
+export function captureProviderText(): Promise<string> {
+  return captureSerializedProvider(async () => {
+    const { Upstream } = await import("./index");
+    new Upstream("serialize-probe", {
+      service: "app",
+      endpoint: "probe",
+      value: "127.0.0.1:8080",
+      connection: { endpoints: ["http://127.0.0.1:2379"], auth: { username: "u", password: "p" } },
+    });
   });
-  return Promise.race([
-    text,
-    new Promise<string>((_, reject) => setTimeout(() => reject(new Error("no __provider input seen within 30 s")), 30_000)),
-  ]);
 }
 
 /**
