@@ -34,8 +34,19 @@ export interface E2EStack {
   cleanup(): Promise<void>;
 }
 
-export function e2eStack(kind: "nginx" | "haproxy", basePort: number, opts: { tls?: boolean } = {}): E2EStack {
-  const stack = opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`;
+/**
+ * SWITCHYARD_TEST_NS (a small number, 1–9) lets several developers or helpers run the end-to-end tests on one
+ * Docker engine at once: it suffixes every stack name (so containers, networks and volumes differ) and shifts
+ * every published port by 1,000 × NS, so two runs never bind the same port.
+ */
+export const TEST_NS = process.env.SWITCHYARD_TEST_NS ?? "";
+if (TEST_NS && !/^[1-9]$/.test(TEST_NS)) throw new Error(`SWITCHYARD_TEST_NS must be a digit 1-9, got '${TEST_NS}'`);
+export const nsPort = (port: number) => port + 1000 * Number(TEST_NS || 0);
+export const nsName = (name: string) => (TEST_NS ? `${name}-ns${TEST_NS}` : name);
+
+export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, opts: { tls?: boolean } = {}): E2EStack {
+  const stack = nsName(opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`);
+  const basePort = nsPort(basePortBeforeNs);
   const prefix = `switchyard-${stack}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-${stack}-`));
   const ports = {
