@@ -19,14 +19,35 @@ async function fakeHost(name: string): Promise<Host> {
 }
 
 describe("backendReplicas", () => {
-  it("names each replica with the version and the host, and refuses names Docker would", async () => {
+  it("names each replica with the version, the generation and the host, and refuses names Docker would", async () => {
     const { backendReplicas } = await import("./backend");
     const hosts = [await fakeHost("h1"), await fakeHost("h2")];
-    const r = backendReplicas("app", { prefix: "sy-dev", service: "app", version: "v2", hosts, replicas: 2 });
-    expect(r.map((x) => x.containerName)).toEqual(["sy-dev-app-v2-h1-0", "sy-dev-app-v2-h1-1", "sy-dev-app-v2-h2-0", "sy-dev-app-v2-h2-1"]);
-    expect(r.map((x) => x.resourceName)).toEqual(["app-v2-h1-0", "app-v2-h1-1", "app-v2-h2-0", "app-v2-h2-1"]);
-    expect(() => backendReplicas("app", { prefix: "p", service: "app", version: "v 1", hosts })).toThrow(/version "v 1"/);
-    expect(() => backendReplicas("app", { prefix: "p", service: "app", version: "v1", hosts, replicas: 0 })).toThrow(/replicas/);
+    const r = backendReplicas("app", { prefix: "sy-dev", service: "app", version: "v2", generation: "abc123", hosts, replicas: 2 });
+    expect(r.map((x) => x.containerName)).toEqual(["sy-dev-app-v2-abc123-h1-0", "sy-dev-app-v2-abc123-h1-1", "sy-dev-app-v2-abc123-h2-0", "sy-dev-app-v2-abc123-h2-1"]);
+    expect(r.map((x) => x.resourceName)).toEqual(["app-v2-abc123-h1-0", "app-v2-abc123-h1-1", "app-v2-abc123-h2-0", "app-v2-abc123-h2-1"]);
+    expect(() => backendReplicas("app", { prefix: "p", service: "app", version: "v 1", generation: "abc123", hosts })).toThrow(/version "v 1"/);
+    expect(() => backendReplicas("app", { prefix: "p", service: "app", version: "v1", generation: "abc123", hosts, replicas: 0 })).toThrow(/replicas/);
+  });
+});
+
+describe("backendGeneration", () => {
+  const spec = {
+    service: "app", version: "v1", prefix: "sy", image: "sy-backend:0123456789ab", port: 8080, healthPath: "/healthz",
+    envs: [], labels: {}, stopGraceSeconds: 10,
+  };
+  it("changes with every field that decides what the container runs, and only with those", async () => {
+    const { backendGeneration } = await import("./backend");
+    const base = backendGeneration(spec);
+    expect(base).toMatch(/^[0-9a-f]{6}$/);
+    // Field order and absent optional fields do not matter: the same spec, the same generation.
+    expect(backendGeneration({ ...spec, labels: {}, command: undefined })).toBe(base);
+    expect(backendGeneration(JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(spec).reverse()))))).toBe(base);
+    const changes = [
+      { image: "sy-backend:ba9876543210" }, { envs: ["A=1"] }, { port: 8081 }, { healthPath: "/ready" }, { command: ["node", "x.js"] },
+      { labels: { team: "blue" } }, { healthcheck: { tests: ["CMD", "true"] } }, { version: "v2" }, { stopGraceSeconds: 20 },
+    ];
+    const gens = changes.map((c) => backendGeneration({ ...spec, ...c }));
+    expect(new Set([base, ...gens]).size).toBe(changes.length + 1);
   });
 });
 
@@ -44,14 +65,17 @@ describe("Backend (under mocks)", () => {
       labels: { team: "blue" },
       upstream: { connection: { endpoints: ["http://127.0.0.1:2379"] }, gate: { timeoutMs: 5000 } },
     });
-    expect(await value(b.containers[1].address)).toBe("local.internal:" + (8080 + "sy-test-app-v1-local-1".length));
+    const gen = b.generation;
+    expect(gen).toMatch(/^v1-[0-9a-f]{6}$/);
+    expect(await value(b.containers[1].address)).toBe("local.internal:" + (8080 + `sy-test-app-${gen}-local-1`.length));
     const upstreamValue = JSON.parse(await value(b.containers[0].upstream!.value));
-    expect(upstreamValue).toMatchObject({ version: "v1", container: "sy-test-app-v1-local-0", healthPath: "/healthz", source: "pulumi" });
+    expect(upstreamValue).toMatchObject({ version: "v1", generation: gen, container: `sy-test-app-${gen}-local-0`, healthPath: "/healthz", source: "pulumi" });
 
     const containers = seen.filter((s) => s.type === "docker:index/container:Container");
-    expect(containers.map((c) => c.inputs.name)).toEqual(["sy-test-app-v1-local-0", "sy-test-app-v1-local-1"]);
+    expect(containers.map((c) => c.inputs.name)).toEqual([`sy-test-app-${gen}-local-0`, `sy-test-app-${gen}-local-1`]);
     const c0 = containers[0].inputs;
-    expect(c0.envs).toEqual(expect.arrayContaining(["VERSION=v1", "CONTAINER_NAME=sy-test-app-v1-local-0", "PORT=8080", "FAIL_HEALTH=1"]));
+    expect(c0.envs).toEqual(expect.arrayContaining(["VERSION=v1", `CONTAINER_NAME=sy-test-app-${gen}-local-0`, "PORT=8080", "FAIL_HEALTH=1"]));
+    expect(c0.labels).toContainEqual({ label: "switchyard.backend.generation", value: gen });
     expect(c0.healthcheck.tests).toEqual(DEMO_HEALTH_COMMAND);
     expect(c0.restart).toBe("unless-stopped");
     expect(c0.destroyGraceSeconds).toBe(10);
@@ -61,7 +85,9 @@ describe("Backend (under mocks)", () => {
     expect(c0.image).toMatch(/^sy-test-backend:[0-9a-f]{12}$/);
 
     const upstreams = seen.filter((s) => s.type === "pulumi-nodejs:dynamic/switchyard:Upstream");
-    expect(upstreams.map((u) => u.name)).toEqual(["app-v1-local-0-upstream", "app-v1-local-1-upstream"]);
+    expect(upstreams.map((u) => u.name)).toEqual([`app-${gen}-local-0-upstream`, `app-${gen}-local-1-upstream`]);
+    // The endpoint (so the key) is computed by the program, not taken from the container's outputs.
+    expect(upstreams.map((u) => u.inputs.endpoint)).toEqual([`sy-test-app-${gen}-local-0`, `sy-test-app-${gen}-local-1`]);
     const images = seen.filter((s) => s.type === "docker:index/image:Image");
     expect(images.map((i) => i.name)).toEqual(["app-image-local"]);
     expect(images[0].inputs.build.args).toEqual({ BASE_IMAGE: "debian:bookworm-slim" });
@@ -70,10 +96,13 @@ describe("Backend (under mocks)", () => {
   it("runs any HTTP image instead of the demo one, without the demo healthcheck", async () => {
     const { Backend } = await import("./backend");
     seen.length = 0;
-    new Backend("web", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.22", port: 80 });
+    const b = new Backend("web", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.22", port: 80 });
     await new Promise((r) => setTimeout(r, 50));
     const c = seen.find((s) => s.type === "docker:index/container:Container")!;
-    expect(c.inputs).toMatchObject({ name: "sy-test-web-v7-local-0", image: "nginx:1.22" });
+    expect(c.inputs).toMatchObject({ name: `sy-test-web-${b.generation}-local-0`, image: "nginx:1.22" });
+    // Another tag of the image is another generation.
+    const b2 = new Backend("web2", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.23", port: 80 });
+    expect(b2.generation).not.toBe(b.generation);
     expect(c.inputs.healthcheck).toBeUndefined();
     expect(seen.some((s) => s.type === "docker:index/image:Image" || s.type.startsWith("pulumi-nodejs:dynamic"))).toBe(false);
   });

@@ -1,8 +1,11 @@
 /**
- * Backend: one version of a service — `replicas` containers on each backend host, each named with the
- * version, and one Upstream (etcd key, gated on the gateways) per container. Blue and green are therefore
- * distinct resources with distinct names: a switch creates the new version's containers and keys first,
- * and Pulumi deletes the old keys (waiting for the gateways to drain them) before the old containers.
+ * Backend: one generation of a service — `replicas` containers on each backend host, each named with the
+ * version and the generation (a short hash of the container spec: image, env, port, health path, command,
+ * labels, ...), and one Upstream (etcd key, gated on the gateways) per container. Any change to what the
+ * containers run therefore makes new resources with new names, exactly like a version switch: Pulumi creates
+ * the new containers and keys first, then deletes the old keys (waiting for the gateways to drain them),
+ * then the old containers. No serving container is ever replaced in place. Names and keys are computed
+ * here, never from a container's outputs, so they are known at preview.
  *
  * The image is the demo service (agents/backend) built on each host, unless `image` names any HTTP image.
  */
@@ -12,6 +15,7 @@ import crypto from "node:crypto";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "../provider/upstream";
 import type { Host } from "../targets/host";
+import { generationOf } from "./generation";
 import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
@@ -29,6 +33,14 @@ export interface BackendArgs {
   port?: number;
   /** Any image serving HTTP on `port`; default: the demo service, built on each host. */
   image?: pulumi.Input<string>;
+  /**
+   * What identifies `image` in the generation hash when `image` is not a plain string (an output, e.g. a
+   * digest from another resource). A plain string image is its own identity; the demo image's identity is
+   * the hash of its build context and base, so a rebuilt demo image is a new generation.
+   */
+  imageIdentity?: string;
+  /** Command of the container (overrides the image's CMD). */
+  command?: string[];
   /** Path the gateways (and the demo image's healthcheck) probe. Default "/healthz". */
   healthPath?: string;
   /**
@@ -56,6 +68,24 @@ export interface BackendArgs {
   };
 }
 
+/** Everything that decides what a backend container runs, as plain values: the input of its generation. */
+export interface BackendSpec {
+  service: string;
+  version: string;
+  prefix: string;
+  image: string;
+  port: number;
+  healthPath: string;
+  envs: string[];
+  labels: Record<string, string>;
+  command?: string[];
+  healthcheck?: unknown;
+  stopGraceSeconds: number;
+}
+
+/** The generation of a backend spec (see generation.ts). Pure. */
+export const backendGeneration = (spec: BackendSpec): string => generationOf(spec);
+
 export interface BackendReplica {
   /** Pulumi resource name of the container (its Upstream adds "-upstream"). */
   resourceName: string;
@@ -67,8 +97,12 @@ export interface BackendReplica {
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-/** The replicas of one version, named `<prefix>-<service>-<version>-<host>-<i>`. Pure; validates the parts. */
-export function backendReplicas(name: string, a: Pick<BackendArgs, "prefix" | "service" | "version" | "hosts" | "replicas">): BackendReplica[] {
+/**
+ * The replicas of one generation, named `<prefix>-<service>-<version>-<generation>-<host>-<i>` (resource
+ * names drop the prefix). The replica count is not part of the generation: scaling adds or removes indexes
+ * of the same generation. Pure; validates the parts.
+ */
+export function backendReplicas(name: string, a: Pick<BackendArgs, "prefix" | "service" | "version" | "hosts" | "replicas"> & { generation: string }): BackendReplica[] {
   const replicas = a.replicas ?? 2;
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`Backend ${name}: replicas must be a positive integer, got ${replicas}`);
   if (a.hosts.length === 0) throw new Error(`Backend ${name}: no backend hosts`);
@@ -77,8 +111,8 @@ export function backendReplicas(name: string, a: Pick<BackendArgs, "prefix" | "s
   }
   return a.hosts.flatMap((host) =>
     Array.from({ length: replicas }, (_, index) => ({
-      resourceName: `${name}-${a.version}-${host.name}-${index}`,
-      containerName: `${a.prefix}-${a.service}-${a.version}-${host.name}-${index}`,
+      resourceName: `${name}-${a.version}-${a.generation}-${host.name}-${index}`,
+      containerName: `${a.prefix}-${a.service}-${a.version}-${a.generation}-${host.name}-${index}`,
       host,
       index,
     })),
@@ -98,20 +132,42 @@ export interface BackendContainer {
 export class Backend extends pulumi.ComponentResource {
   readonly containers: BackendContainer[];
   readonly version: string;
+  /** The generation live after this update: "<version>-<hash>", the part of every name after the service. */
+  readonly generation: string;
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:backend:Backend", name, {}, opts);
     const port = args.port ?? 8080;
     const healthPath = args.healthPath ?? "/healthz";
-    const replicas = backendReplicas(name, args);
+    const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
     this.version = args.version;
+
+    // The demo image is built from a context the program makes now, so its identity (context + base) is
+    // known at declaration time: a code or base change is a new image tag and a new generation.
+    const demo = args.image ? undefined : demoImageSpec(`${name}-image`, args.prefix, baseImage);
+    const healthcheck = args.healthcheck ?? (args.image ? undefined : { tests: DEMO_HEALTH_COMMAND, interval: "2s", timeout: "2s", retries: 3, startPeriod: "5s" });
+    const spec: BackendSpec = {
+      service: args.service,
+      version: args.version,
+      prefix: args.prefix,
+      image: demo?.imageName ?? (typeof args.image === "string" ? args.image : (args.imageIdentity ?? "")),
+      port,
+      healthPath,
+      envs: args.envs ?? [],
+      labels: args.labels ?? {},
+      command: args.command,
+      healthcheck,
+      stopGraceSeconds: args.stopGraceSeconds ?? 10,
+    };
+    const generation = backendGeneration(spec);
+    this.generation = `${args.version}-${generation}`;
+    const replicas = backendReplicas(name, { ...args, generation });
 
     // One image per host (each host's daemon builds its own), named without the version: a switch reuses it.
     const images = new Map<Host, pulumi.Input<string>>();
     for (const host of new Set(replicas.map((r) => r.host))) {
-      images.set(host, args.image ?? demoImage(`${name}-image-${host.name}`, args.prefix, args.baseImage ?? DEFAULT_BASE_IMAGE, host, this));
+      images.set(host, demo ? builtImage(`${name}-image-${host.name}`, { context: demo.context, imageName: demo.imageName, baseImage, provider: host.provider }, this).imageName : args.image!);
     }
-    const healthcheck = args.healthcheck ?? (args.image ? undefined : { tests: DEMO_HEALTH_COMMAND, interval: "2s", timeout: "2s", retries: 3, startPeriod: "5s" });
 
     this.containers = replicas.map((r) => {
       // Published (where a target publishes internal ports at all) at the port the gateways dial.
@@ -119,13 +175,15 @@ export class Backend extends pulumi.ComponentResource {
       const container = new docker.Container(r.resourceName, {
         name: r.containerName,
         image: images.get(r.host)!,
-        envs: [`VERSION=${args.version}`, `CONTAINER_NAME=${r.containerName}`, `PORT=${port}`, `HEALTH_PATH=${healthPath}`, ...(args.envs ?? [])],
+        ...(spec.command ? { command: spec.command } : {}),
+        envs: [`VERSION=${args.version}`, `CONTAINER_NAME=${r.containerName}`, `PORT=${port}`, `HEALTH_PATH=${healthPath}`, ...spec.envs],
         labels: [
           { label: "switchyard.stack", value: args.prefix },
           { label: "switchyard.role", value: "backend" },
           { label: "switchyard.backend.service", value: args.service },
           { label: "switchyard.backend.version", value: args.version },
-          ...Object.entries(args.labels ?? {}).map(([label, value]) => ({ label, value })),
+          { label: "switchyard.backend.generation", value: this.generation },
+          ...Object.entries(spec.labels).map(([label, value]) => ({ label, value })),
         ],
         hostname: r.containerName,
         restart: "unless-stopped",
@@ -133,16 +191,18 @@ export class Backend extends pulumi.ComponentResource {
         ports: r.host.publish(port, "internal", dial.port),
         healthcheck,
         // On delete the provider stops the container with this grace (SIGTERM first), so in-flight requests finish.
-        destroyGraceSeconds: args.stopGraceSeconds ?? 10,
+        destroyGraceSeconds: spec.stopGraceSeconds,
       }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true });
 
       const address = pulumi.interpolate`${dial.host}:${dial.port}`;
+      // The endpoint is the container name as computed here, not `container.name` (an output): a replaced
+      // container must never make its key unknown (see DESIGN, dependent replacement).
       const upstream = args.upstream
         ? upstreamForContainer(`${r.resourceName}-upstream`, {
             service: args.service,
-            endpoint: container.name,
+            endpoint: r.containerName,
             addr: address,
-            meta: { version: args.version, container: r.containerName, host: r.host.name, healthPath },
+            meta: { version: args.version, generation: this.generation, container: r.containerName, host: r.host.name, healthPath },
             connection: args.upstream.connection,
             root: args.upstream.root,
             gate: args.upstream.gate,
@@ -153,14 +213,15 @@ export class Backend extends pulumi.ComponentResource {
 
     this.registerOutputs({
       version: args.version,
+      generation: this.generation,
       containers: this.containers.map((c) => ({ name: c.name, host: c.host, address: c.address, key: c.upstream?.key })),
     });
   }
 }
 
-function demoImage(resourceName: string, prefix: string, baseImage: string, host: Host, parent: pulumi.Resource): pulumi.Output<string> {
-  // The tag follows the content and the base, so a code or base change rolls the containers.
-  const dir = prepareContext(resourceName, BACKEND_IMAGE_SPEC);
-  const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-  return builtImage(resourceName, { context: dir, imageName: `${prefix}-backend:${tag}`, baseImage, provider: host.provider }, parent).imageName;
+/** The demo image's build context and tag: the tag follows the content and the base. */
+function demoImageSpec(contextName: string, prefix: string, baseImage: string): { context: string; imageName: string } {
+  const context = prepareContext(contextName, BACKEND_IMAGE_SPEC);
+  const tag = crypto.createHash("sha256").update(contextHash(context)).update(baseImage).digest("hex").slice(0, 12);
+  return { context, imageName: `${prefix}-backend:${tag}` };
 }

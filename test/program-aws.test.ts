@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { SUBNET_CIDR } from "../targets/aws";
 import { exampleAwsConfig } from "./aws-example-config";
-import { runProgram, type CapturedResource, type ProgramRun } from "./helpers/pulumi-program";
+import { runProgram, withoutGeneration, type CapturedResource, type ProgramRun } from "./helpers/pulumi-program";
 
 const CONTAINER = "docker:index/container:Container";
 const INSTANCE = "aws:ec2/instance:Instance";
@@ -28,7 +28,7 @@ describe("the program on the aws target, example stack file", () => {
   }, 60_000);
 
   it("declares exactly the expected resources, each under its component", () => {
-    const tree = run.resources.filter((r) => !r.type.startsWith("tls:")).map((r) => `${r.type} ${r.name} <- ${parentName(r)}`).sort();
+    const tree = run.resources.filter((r) => !r.type.startsWith("tls:")).map((r) => `${r.type} ${withoutGeneration(r.name)} <- ${parentName(r)}`).sort();
     const perHost = (h: string) => [
       `aws:ec2/instance:Instance aws-${h} <- aws`,
       `command:remote:Command aws-${h}-docker-ready <- aws`,
@@ -135,7 +135,7 @@ describe("the program on the aws target, example stack file", () => {
       "app-v1-backend-1-0": "backend-1", "app-v1-backend-1-1": "backend-1", "app-v1-backend-2-0": "backend-2", "app-v1-backend-2-1": "backend-2",
     };
     const containers = run.byType(CONTAINER);
-    expect(Object.fromEntries(containers.map((c) => [c.name, hostOf(c)]))).toEqual(expectedHost);
+    expect(Object.fromEntries(containers.map((c) => [withoutGeneration(c.name), hostOf(c)]))).toEqual(expectedHost);
     for (const r of run.resources.filter((x) => x.type.startsWith("docker:index/"))) expect(providerName(r), r.name).toMatch(/^aws-(etcd|gateway|backend-\d)-docker$/);
     const keyFile = run.one("command:local:Command", "aws-ssh-key-file").inputs.environment.KEY_FILE as string;
     for (const h of ["etcd", "gateway", "backend-1", "backend-2"]) {
@@ -188,7 +188,7 @@ describe("the program on the aws target, example stack file", () => {
       expect(p.external).toBeGreaterThanOrEqual(20000);
       expect(run.one("pulumi-nodejs:dynamic/switchyard:Upstream", `${c.name}-upstream`).inputs.value).toContain(`"addr":"${p.ip}:${p.external}"`);
     }
-    const ports = run.byType(CONTAINER).filter((x) => x.name.startsWith("app-v1-backend-1")).map((c) => c.inputs.ports[0].external);
+    const ports = run.byType(CONTAINER).filter((x) => withoutGeneration(x.name).startsWith("app-v1-backend-1")).map((c) => c.inputs.ports[0].external);
     expect(new Set(ports).size).toBe(2);
   });
 
@@ -207,14 +207,14 @@ describe("the aws target scales and validates", () => {
     const run = await runProgram({ ...exampleAwsConfig(), "aws.backendHosts": "3" });
     expect(run.byType(INSTANCE).map((r) => r.name).sort()).toEqual(["aws-backend-1", "aws-backend-2", "aws-backend-3", "aws-etcd", "aws-gateway"]);
     expect(run.byType("pulumi:providers:docker")).toHaveLength(5);
-    const names = run.byType(CONTAINER).map((c) => c.name);
+    const names = run.byType(CONTAINER).map((c) => withoutGeneration(c.name));
     expect(names).toEqual(expect.arrayContaining(["registrator-backend-3", "app-v1-backend-3-0", "app-v1-backend-3-1"]));
     expect(names.filter((n) => n.startsWith("registrator-"))).toHaveLength(3);
     expect(names.filter((n) => n.startsWith("app-"))).toHaveLength(6);
     // Still three members, on etcd, backend-1, backend-2.
     expect(names.filter((n) => /^etcd-\d$/.test(n))).toHaveLength(3);
     expect(hostOf(run.one(CONTAINER, "etcd-2"))).toBe("backend-2");
-    expect(hostOf(run.one(CONTAINER, "app-v1-backend-3-0"))).toBe("backend-3");
+    expect(hostOf(run.byType(CONTAINER).find((c) => withoutGeneration(c.name) === "app-v1-backend-3-0")!)).toBe("backend-3");
   }, 60_000);
 
   it.each([

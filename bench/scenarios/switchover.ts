@@ -104,10 +104,10 @@ function switchover(kind: "nginx" | "haproxy", basePort: number): Scenario {
           rel(pick(steps.filter((x) => x.op === op && re.test(x.name)).map((x) => x[at])));
         const markers: Marker[] = [
           { t: rel(t0), label: "up v2" },
-          { t: when("create", /app-v2-local-\d$/, "finished", (xs) => Math.max(...xs)), label: "v2 containers" },
+          { t: when("create", /app-v2-[0-9a-f]{6}-local-\d$/, "finished", (xs) => Math.max(...xs)), label: "v2 containers" },
           { t: when("create", /app-v2-.*-upstream$/, "finished", (xs) => Math.max(...xs)), label: "v2 acknowledged" },
           { t: when("delete", /app-v1-.*-upstream$/, "finished", (xs) => Math.max(...xs)), label: "v1 keys drained" },
-          { t: when("delete", /app-v1-local-\d$/, "finished", (xs) => Math.max(...xs)), label: "v1 removed" },
+          { t: when("delete", /app-v1-[0-9a-f]{6}-local-\d$/, "finished", (xs) => Math.max(...xs)), label: "v1 removed" },
         ];
         ctx.log(`switch: ${summary.failed} of ${summary.total} requests failed; update took ${switchSeconds.toFixed(1)} s`);
         const artefacts = [plot(ctx, `switchover-${kind}`, `switchover through ${kind}: v1 -> v2, ${CONNECTIONS} keep-alive clients`, summary, markers)];

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLoad } from "../../bench/load";
+import { withoutGeneration } from "../helpers/names";
 import { waitFor } from "../helpers/ports";
 import { docker, e2eStack, gatewayDiagnostics, get, stepTime, type E2EStack } from "./fixture";
 
@@ -60,7 +61,7 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
       for (let i = 0; i < 8; i++) replicas.add((await get(s.gatewayUrl)).body.split(" ")[1]);
       return replicas.size === 2;
     }, 20_000, 100);
-    expect([...replicas].sort()).toEqual([`${s.prefix}-app-v1-local-0`, `${s.prefix}-app-v1-local-1`]);
+    expect([...replicas].map(withoutGeneration).sort()).toEqual([`${s.prefix}-app-v1-local-0`, `${s.prefix}-app-v1-local-1`]);
     // Members, proxy, gateway and registrator all report healthy to Docker.
     await waitFor("every container healthy", async () => {
       const cs = await s.containers();
@@ -81,7 +82,8 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
   it("switch under keep-alive load: 0 failed requests, then only v2; v1 keys and containers gone, in the gated order", async () => {
     const load = startLoad({ url: s.gatewayUrl, connections: 16 });
     await new Promise((r) => setTimeout(r, 1000));
-    const { steps } = await s.up({ "backend.version": "v2" });
+    const { steps: realSteps } = await s.up({ "backend.version": "v2" });
+    const steps = realSteps.map((x) => ({ ...x, name: withoutGeneration(x.name) }));
     await new Promise((r) => setTimeout(r, 1000));
     const result = await load.stop();
     live.current = "v2";
@@ -91,7 +93,7 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     const last = result.records.slice(-200);
     expect(last.every((r) => r.body?.startsWith("v2 "))).toBe(true);
     expect(result.records.some((r) => r.body?.startsWith("v1 "))).toBe(true);
-    expect(await upstreamKeys(s)).toEqual([`/switchyard/services/app/upstream/${s.prefix}-app-v2-local-0`, `/switchyard/services/app/upstream/${s.prefix}-app-v2-local-1`]);
+    expect((await upstreamKeys(s)).map(withoutGeneration)).toEqual([`/switchyard/services/app/upstream/${s.prefix}-app-v2-local-0`, `/switchyard/services/app/upstream/${s.prefix}-app-v2-local-1`]);
     expect((await s.containers()).map((c) => c.Names[0]).filter((n) => n.includes("-app-v1-"))).toEqual([]);
     // v2 up and acknowledged → v1 keys deleted and drained → v1 containers removed.
     const lastV2Ack = Math.max(...[0, 1].map((i) => stepTime(steps, "create", `app-v2-local-${i}-upstream`, "finished")));
@@ -110,7 +112,7 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     const load = startLoad({ url: s.gatewayUrl, connections: 8 });
     const err = await s.up({ "backend.version": "v9", "backend.env": JSON.stringify(["FAIL_HEALTH=1"]) }).then(() => undefined, (e: Error) => e);
     const result = await load.stop();
-    expect(err?.message).toMatch(/app-v9-local-\d.*unhealthy/s);
+    expect(err?.message).toMatch(/app-v9-[0-9a-f]{6}-local-\d.*unhealthy/s);
     expect(result.failed).toBe(0);
     expect(result.records.every((r) => r.body?.startsWith(`${good} `))).toBe(true);
     const keys = await upstreamKeys(s);

@@ -24,6 +24,7 @@ export interface ProgramRun {
 }
 
 const ROOT = path.resolve(__dirname, "../..");
+export { withoutGeneration } from "./names";
 
 /**
  * Runs are deterministic for a given config and stack: repeat calls in one test worker get a deep copy of

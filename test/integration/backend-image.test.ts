@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Backend } from "../../components/backend";
 import type { Host } from "../../targets/host";
 import { destroy, up } from "../harness";
+import { withoutGeneration } from "../helpers/names";
 import { waitFor } from "../helpers/ports";
 
 const engine = new Docker();
@@ -74,8 +75,8 @@ describe("the demo backend image", () => {
     const r = await up(program("v1"), stack);
     good = r.outputs.good as [string, string, string][];
     bad = r.outputs.bad as [string, string];
-    expect(good.map(([name]) => name)).toEqual([`${PREFIX}-demo-v1-local-0`, `${PREFIX}-demo-v1-local-1`]);
-    expect(good[0][2]).toBe(`${PREFIX}-demo-v1-local-0:8080`); // the address the gateways dial on docker
+    expect(good.map(([name]) => withoutGeneration(name))).toEqual([`${PREFIX}-demo-v1-local-0`, `${PREFIX}-demo-v1-local-1`]);
+    expect(good[0][2]).toBe(`${good[0][0]}:8080`); // the address the gateways dial on docker
     for (const [name, ip] of good) {
       const a = await waitFor(`${name} answering`, () => get(ip, "/"), 30_000, 200);
       expect(a).toMatchObject({ status: 200, body: `v1 ${name}\n` });
@@ -117,7 +118,7 @@ describe("the demo backend image", () => {
     const inFlight = get(ip, "/?delay=2000");
     const r = await up(program("v2"), stack);
     expect(await inFlight).toMatchObject({ status: 200, body: `v1 ${name}\n` });
-    const steps = r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
+    const steps = r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${withoutGeneration(s.name)}`);
     // New containers first, then the old ones (independent of each other, so in either order).
     expect(steps.slice(0, 2).sort()).toEqual(["create demo-v2-local-0", "create demo-v2-local-1"]);
     expect(steps.slice(2).sort()).toEqual(["delete demo-v1-local-0", "delete demo-v1-local-1"]);
