@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { formatUpstreamValue } from "../../lib/etcd/keys";
 import type { Registration } from "./labels";
-import { isOwnedBy, ownerOf, planSync, type KeyState } from "./planner";
+import { isOwnedBy, ownerOf, planHandover, planSync, type KeyState } from "./planner";
 
 const ID = "backend-1";
 const LEASE = "7587";
@@ -78,5 +78,17 @@ describe("planSync", () => {
     const plan = planSync({ desired: [desired("x", "10.0.0.5:2", "zeta"), desired("x", "10.0.0.5:1", "alpha")], current: [], registratorId: ID, leaseId: LEASE });
     expect(plan.puts.map((p) => p.value)).toEqual([value("10.0.0.5:1")]);
     expect(plan.conflicts.map((c) => c.containerName)).toEqual(["zeta"]);
+  });
+});
+
+describe("planHandover", () => {
+  it("moves only the keys this registrator owns on its own lease, unchanged and guarded by their revision", () => {
+    const current: KeyState[] = [
+      { key: key("a"), value: value("10.0.0.5:1"), lease: LEASE, modRevision: "11" },
+      { key: key("b"), value: value("10.0.0.5:2"), lease: "999", modRevision: "12" },
+      { key: key("c"), value: value("10.0.0.6:3", "backend-2"), lease: LEASE, modRevision: "13" },
+      { key: key("d"), value: "10.0.0.7:4", lease: "0", modRevision: "14" },
+    ];
+    expect(planHandover(current, ID, LEASE)).toEqual([{ key: key("a"), value: value("10.0.0.5:1"), expectModRevision: "11", why: "lease" }]);
   });
 });

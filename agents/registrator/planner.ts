@@ -106,3 +106,15 @@ export function planSync({ desired, current, registratorId, leaseId }: PlanInput
 
   return { puts, deletes, conflicts, registered: wanted.size };
 }
+
+/**
+ * A graceful stop's handover: every key this registrator owns on its lease, put again unchanged (guarded by
+ * its mod revision) so the caller can attach it to a longer, un-kept-alive handover lease. A successor with
+ * the same id (a replaced registrator container) then has that long to adopt the keys onto its own lease,
+ * and the gateways see puts of unchanged values, never a deletion. Pure.
+ */
+export function planHandover(current: KeyState[], registratorId: string, leaseId: string): PlannedPut[] {
+  return current
+    .filter((k) => k.lease === leaseId && isOwnedBy(k.value, registratorId))
+    .map((k) => ({ key: k.key, value: k.value, expectModRevision: k.modRevision, why: "lease" as const }));
+}

@@ -13,7 +13,7 @@ import { DockerSource, eventVerb, type ContainerEvent } from "./docker";
 import { LeaseKeeper, RegistryStore } from "./etcd";
 import { labelNames, registrationFor, type ContainerFacts, type Registration, type RegistrationSettings } from "./labels";
 import { createMetrics, type RegistratorMetrics } from "./metrics";
-import { planSync } from "./planner";
+import { planHandover, planSync } from "./planner";
 import { ReconcileTrigger } from "./trigger";
 
 export interface RegistratorConfig {
@@ -31,6 +31,9 @@ export interface RegistratorConfig {
 }
 
 /** Reasons after which every container is inspected again rather than trusting the inspect cache. */
+/** How long the keys of a gracefully stopped registrator wait for a successor to adopt them. */
+export const HANDOVER_TTL_SECONDS = 60;
+
 const FULL_RESYNC = new Set(["start", "periodic", "docker-reconnect", "etcd-reconnect", "lease-lost"]);
 
 export interface HealthReport {
@@ -256,9 +259,22 @@ export class Registrator {
     });
   }
 
+  private async handOver(): Promise<void> {
+    const leaseId = this.leases.currentId;
+    if (!leaseId) return;
+    const puts = planHandover(await this.store.read(), this.cfg.registratorId, leaseId);
+    if (!puts.length) return;
+    const handover = this.client.lease(Math.max(HANDOVER_TTL_SECONDS, this.cfg.ttlSeconds), { autoKeepAlive: false });
+    const handoverId = await handover.grant();
+    const r = await this.store.apply({ puts, deletes: [], conflicts: [], registered: 0 }, handoverId);
+    this.log.info({ keys: r.put, raced: r.raced.length, handoverLease: handoverId, ttlSeconds: Math.max(HANDOVER_TTL_SECONDS, this.cfg.ttlSeconds) }, "keys handed over to a successor lease");
+  }
+
   /**
    * Stops without revoking the lease: the keys stay until the TTL runs out, so a restart (same registrator
-   * id) takes them over without the backends flapping out of the gateways.
+   * id) takes them over without the backends flapping out of the gateways. A graceful stop first moves its
+   * keys to a handover lease of HANDOVER_TTL_SECONDS, not kept alive: a replacement that takes longer than
+   * the TTL to start (a new image, a changed setting) still finds every key to adopt.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -266,6 +282,7 @@ export class Registrator {
     this.trigger.stop();
     this.docker.stop();
     await this.watcher?.cancel().catch(() => undefined);
+    await this.handOver().catch((err: Error) => this.log.warn({ err: err.message }, "handover failed: the keys expire with the lease"));
     this.leases.release();
     this.client.close();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));

@@ -44,8 +44,9 @@ if (TEST_NS && !/^[1-9]$/.test(TEST_NS)) throw new Error(`SWITCHYARD_TEST_NS mus
 export const nsPort = (port: number) => port + 1000 * Number(TEST_NS || 0);
 export const nsName = (name: string) => (TEST_NS ? `${name}-ns${TEST_NS}` : name);
 
-export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, opts: { tls?: boolean } = {}): E2EStack {
-  const stack = nsName(opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`);
+export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, opts: { tls?: boolean; name?: string } = {}): E2EStack {
+  // `name`: a stack of its own for a test file that must not share the journey's (e.g. "e2e-changes-nginx").
+  const stack = nsName(opts.name ?? (opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`));
   const basePort = nsPort(basePortBeforeNs);
   const prefix = `switchyard-${stack}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-${stack}-`));
