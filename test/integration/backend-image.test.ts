@@ -141,13 +141,15 @@ describe("the demo backend image", () => {
     // Started once the first v2 container has started, held 6 s (below the 10 s stop grace): it must still be
     // in flight when the harness begins deleting v1, and the delete must wait for it.
     let answeredAt = 0;
-    const inFlight = firstStart(`${PREFIX}-demo-v2-local-`).then(() => get(ip, "/?delay=6000")).then((a) => {
+    const inFlight = firstStart(`${PREFIX}-demo-v2-`).then(() => get(ip, "/?delay=6000")).then((a) => {
       answeredAt = Date.now();
       return a;
     });
     const r = await up(program("v2"), stack);
     expect(await inFlight).toMatchObject({ status: 200, body: `v1 ${name}\n` });
-    const deleteOld = r.steps.find((s) => s.op === "delete" && s.name === "demo-v1-local-0")!;
+    // The resource of container `name` is its name without the prefix.
+    const deleteOld = r.steps.find((s) => s.op === "delete" && s.name === name.slice(PREFIX.length + 1));
+    if (!deleteOld) throw new Error(`no delete step for ${name}: ${r.steps.map((s) => `${s.op} ${s.name}`).join(", ")}`);
     expect(answeredAt, "the request ended before the v1 delete started: it proves nothing about the drain").toBeGreaterThanOrEqual(deleteOld.started);
     expect(deleteOld.finished).toBeGreaterThanOrEqual(answeredAt);
     const steps = r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
