@@ -25,6 +25,14 @@ const ROW_MS = 300_000;
 const nonSame = (steps: Step[]) => steps.filter((x) => x.op !== "same");
 const describeSteps = (steps: Step[]) => nonSame(steps).map((x) => `${x.op} ${x.name}`).join(", ");
 
+/** Where the failures fall relative to the steps (seconds since the load started), for a failing assertion. */
+function failureWindow(result: LoadSummary, startedAt: number, steps: Step[]): string {
+  const failed = result.records.filter((r) => !r.ok);
+  const rel = (epoch: number) => ((epoch - startedAt) / 1000).toFixed(2);
+  const lines = nonSame(steps).map((x) => `  ${rel(x.started)}-${rel(x.finished)} s ${x.op} ${x.name}`);
+  return `${JSON.stringify(result.failures)} from ${(failed[0].t / 1000).toFixed(2)} s to ${(failed[failed.length - 1].t / 1000).toFixed(2)} s; steps:\n${lines.join("\n")}`;
+}
+
 /** Collects every DELETE under `prefix` while it runs. */
 async function watchDeletes(etcd: Etcd3, prefix: string): Promise<{ deleted: string[]; stop(): Promise<void> }> {
   const deleted: string[] = [];
@@ -110,7 +118,7 @@ export function changeMatrix(kind: "nginx" | "haproxy", basePort: number, extraR
           result = await load.stop();
           await deletes.stop();
         }
-        const diag = result.failed ? `${JSON.stringify(result.failures)} steps: ${describeSteps(steps)}\n${await gatewayDiagnostics(s)}` : "";
+        const diag = result.failed ? `${failureWindow(result, load.startedAt, steps)}\n${await gatewayDiagnostics(s)}` : "";
         expect(result.failed, diag).toBe(0);
         expect(result.total).toBeGreaterThan(200);
 
