@@ -11,6 +11,7 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { bundleAgent } from "../../lib/agent-kit/bundle";
 import { connectEtcd } from "../../lib/etcd/client";
 import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
 import { parseGatewayStatus, type GatewayStatus } from "../../lib/etcd/status";
@@ -70,10 +71,12 @@ export async function runAgentRestarts(kind: Kind, rounds: number, log: (m: stri
   }));
   const id = `restart-${kind}`;
   const agentLog = path.join(dir, "agent.log");
+  // The bundle the image runs, started with plain node: one process, so that SIGKILL hits the agent itself, and
+  // a start as quick as in the container.
+  const bundle = bundleAgent(path.resolve(__dirname, "../.."), "agents/gateway/main.ts", path.join(dir, "agent"), "gateway");
   const startAgent = (): Proc =>
-    // One process (node --import tsx), so that SIGKILL hits the agent itself, as in the container.
     startProcess(process.execPath, [
-      "--import", "tsx", "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", id,
+      bundle, "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", id,
       "--work-dir", path.join(dir, "work"), "--listen", `127.0.0.1:${listenPort}`, "--stats", `127.0.0.1:${statsPort}`,
       "--metrics", `127.0.0.1:${metricsPort}`, "--workers", "2", "--exit-with-parent",
     ], agentLog, { LOG_LEVEL: "info" });
@@ -123,9 +126,9 @@ export async function runAgentRestarts(kind: Kind, rounds: number, log: (m: stri
       await new Promise((r) => setTimeout(r, 1000)); // the container entrypoint's pause before it starts a new agent
       agent = startAgent();
       await waitFor(`round ${round}: the new agent's /healthz`, async () => (await get(metricsPort, "/healthz")) === 200, 60_000, 50);
-      // The new agent has taken over: it reports the current revision with both live endpoints healthy.
-      const now = Number((await etcd.get(upstreamKey(ROOT, "app", incoming.name)).exec()).header.revision);
-      await applied({ healthy: live.map((e) => e.name), gone: [outgoing.name] }, now, `round ${round}: new agent caught up`);
+      // The new agent has taken over (its /healthz answers 200 only after its first apply) and reports the last
+      // change applied with both live endpoints healthy.
+      await applied({ healthy: live.map((e) => e.name), gone: [outgoing.name] }, revision, `round ${round}: new agent caught up`);
       // Let the new agent's own health checks run a few rounds under load before the next change.
       await new Promise((r) => setTimeout(r, 1500));
       log(`round ${round}: ${load.records.length} requests, ${load.records.filter((r) => !r.ok).length} failed`);
