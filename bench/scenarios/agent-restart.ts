@@ -19,19 +19,13 @@ import { startEtcdCluster } from "../../test/helpers/etcd-cluster";
 import { freePorts, waitFor } from "../../test/helpers/ports";
 import { startProcess, tail, type Proc } from "../../test/helpers/processes";
 import { startLoad } from "../load";
+import { startBackendProcess } from "../backend-process";
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario";
 
 const ROOT = "/sy-agent-restart";
 const KINDS = ["nginx", "haproxy"] as const;
 type Kind = (typeof KINDS)[number];
 
-const BACKEND_JS = `
-const http = require("http");
-const [port, name] = [Number(process.argv[1]), process.argv[2]];
-const s = http.createServer((req, res) => { res.setHeader("Content-Type", "text/plain"); res.end(name + "\\n"); });
-s.keepAliveTimeout = 120000;
-s.listen(port, "127.0.0.1");
-`;
 
 export interface RestartResult {
   total: number;
@@ -67,7 +61,7 @@ export async function runAgentRestarts(kind: Kind, rounds: number, log: (m: stri
   const backends = backendPorts.map((port, i) => ({
     name: `b${i}`,
     addr: `127.0.0.1:${port}`,
-    proc: startProcess("node", ["-e", BACKEND_JS, String(port), `b${i}`], path.join(dir, `b${i}.log`)),
+    proc: startBackendProcess(port, `b${i}`, path.join(dir, `b${i}.log`)),
   }));
   const id = `restart-${kind}`;
   const agentLog = path.join(dir, "agent.log");
