@@ -28,17 +28,17 @@ export function cliJourney(kind: "nginx" | "haproxy", basePortBeforeNs: number):
   const gatewayUrl = `http://127.0.0.1:${ports["gateway.port"]}`;
   const etcdEndpoint = `http://127.0.0.1:${ports["etcd.proxyPort"]}`;
   const stackFile = path.join(ROOT, `Pulumi.${stack}.yaml`);
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `switchyard-${stack}-`));
+  const stateDir = path.join(os.tmpdir(), `switchyard-${stack}-state`);
   // The scripts make the file backend and the passphrase; `pulumi` run by hand needs the same two variables.
-  const env = {
+  const env = () => ({
     ...engineEnv(),
     STACK: stack,
     SWITCHYARD_STATE_DIR: stateDir,
     SWITCHYARD_SKIP_NPM_CI: "1",
     PULUMI_BACKEND_URL: `file://${stateDir}`,
     PULUMI_CONFIG_PASSPHRASE_FILE: path.join(stateDir, "passphrase"),
-  };
-  const sh = (...argv: string[]) => run(argv, { env });
+  });
+  const sh = (...argv: string[]) => run(argv, { env: env() });
   const pulumi = (...args: string[]) => sh("pulumi", ...args, "--stack", stack, "--non-interactive");
   const ok = (r: CliResult) => {
     expect(r.code, tail(r)).toBe(0);
@@ -61,6 +61,8 @@ export function cliJourney(kind: "nginx" | "haproxy", basePortBeforeNs: number):
 
   beforeAll(async () => {
     await cleanup();
+    fs.rmSync(stateDir, { recursive: true, force: true });
+    fs.mkdirSync(stateDir, { recursive: true });
     // The stack's settings, as a user would write them into Pulumi.<stack>.yaml (the test image for etcd,
     // ports shifted by SWITCHYARD_TEST_NS); `./scripts/deploy` creates the stack and adds its salt.
     const config: Record<string, string> = {

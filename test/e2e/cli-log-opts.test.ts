@@ -9,33 +9,36 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { engineEnv, ROOT, run, tail } from "../engine/cli";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engineBuilt, engineEnv, ROOT, run, tail } from "../engine/cli";
 import { waitFor } from "../helpers/ports";
 import { nsName } from "./fixture";
 
 const PROGRAM = path.join(ROOT, "test/engine/fixtures/log-opts");
 const STEP_MS = 10 * 60_000;
 const name = nsName("sy-engine-logopts");
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+const dir = path.join(os.tmpdir(), name);
 const sock = path.join(dir, "docker.sock");
 let dockerd: ChildProcess | undefined;
 
-const env = {
+const env = () => ({
   ...engineEnv(),
   DOCKER_HOST: `unix://${sock}`,
   PULUMI_BACKEND_URL: `file://${dir}/state`,
   PULUMI_CONFIG_PASSPHRASE: "log-opts-test",
-};
-const pulumi = (stack: string, ...args: string[]) => run(["pulumi", ...args, "--stack", stack, "--non-interactive", "--cwd", PROGRAM], { env });
+});
+const pulumi = (stack: string, ...args: string[]) => run(["pulumi", ...args, "--stack", stack, "--non-interactive", "--cwd", PROGRAM], { env: env() });
 const changes = async (stack: string) => {
   const r = await pulumi(stack, "preview", "--json");
   expect(r.code, tail(r)).toBe(0);
   return (JSON.parse(r.stdout).steps as { op: string; urn: string }[]).filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`);
 };
 
+// Skipped until ./scripts/build-engine has run here (SWITCHYARD_ENGINE=1 ./scripts/setup-test-env).
+describe.skipIf(!engineBuilt())("daemon log-opts under the real CLI", () => {
 beforeAll(async () => {
-  fs.mkdirSync(path.join(dir, "state"));
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "state"), { recursive: true });
   dockerd = spawn("dockerd", [
     `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/dockerd.pid`, `--host=unix://${sock}`,
     `--containerd-namespace=${name}`, `--containerd-plugins-namespace=${name}-plugins`,
@@ -68,3 +71,4 @@ for (const [stack, immune] of [["plain", false], ["immune", true]] as const) {
     expect(await changes(stack)).toEqual(immune ? [] : ["replace sleeper"]);
   }, STEP_MS);
 }
+});

@@ -11,6 +11,9 @@ export const ROOT = path.resolve(__dirname, "../..");
 export const ENGINE_DIR = path.join(ROOT, "build", "engine");
 const ENV_FILE = path.join(ENGINE_DIR, "env");
 
+/** Whether scripts/build-engine has run in this checkout (the real-CLI tests skip otherwise). */
+export const engineBuilt = () => fs.existsSync(ENV_FILE);
+
 /** The variables build/engine/env exports, with $PATH expanded: one copy, the script's. */
 export function engineEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   if (!fs.existsSync(ENV_FILE)) {
