@@ -120,7 +120,7 @@ export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, op
 }
 
 /** What to read when a journey step fails: the gateway's restart count and the tail of its log. */
-export async function gatewayDiagnostics(s: E2EStack): Promise<string> {
+export async function gatewayDiagnostics(s: Pick<E2EStack, "prefix" | "kind">): Promise<string> {
   const name = `${s.prefix}-gateway-${s.kind}`;
   try {
     const c = docker.getContainer(name);
