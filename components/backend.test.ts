@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Host } from "../targets/host";
-import { recordResources, value } from "../test/helpers/component-mocks";
+import { recordResources, value, waitForRegistrations } from "../test/helpers/component-mocks";
 
 const seen = recordResources();
 
@@ -97,7 +97,9 @@ describe("Backend (under mocks)", () => {
     const { Backend } = await import("./backend");
     seen.length = 0;
     const b = new Backend("web", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.22", port: 80 });
-    await new Promise((r) => setTimeout(r, 50));
+    // Registered, and nothing else still on its way to the mock monitor (the SDK's count of RPCs in flight).
+    await value(b.containers[0].container.id);
+    await waitForRegistrations();
     const c = seen.find((s) => s.type === "docker:index/container:Container")!;
     expect(c.inputs).toMatchObject({ name: `sy-test-web-${b.generation}-local-0`, image: "nginx:1.22" });
     // Another tag of the image is another generation.

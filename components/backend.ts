@@ -20,6 +20,7 @@ import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "
 import type { Host } from "../targets/host";
 import { generationOf } from "./generation";
 import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
 /** The demo image probes its own health endpoint (it has node, not curl). */
@@ -195,7 +196,7 @@ export class Backend extends pulumi.ComponentResource {
         healthcheck,
         // On delete the provider stops the container with this grace (SIGTERM first), so in-flight requests finish.
         destroyGraceSeconds: spec.stopGraceSeconds,
-      }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true });
+      }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
 
       const address = pulumi.interpolate`${dial.host}:${dial.port}`;
       // The endpoint is the container name as computed here, not `container.name` (an output): a replaced
