@@ -5,13 +5,12 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
-import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
+import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
 
 export const GATEWAY_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/gateway/image", bundles: { "gateway.js": "agents/gateway/main.ts" } };
 export const GATEWAY_PORT = 8000;
@@ -43,6 +42,8 @@ export interface GatewayArgs {
   /** Extra agent flags, e.g. ["--quiet-ms", "100"]. */
   extraFlags?: string[];
   baseImage?: string;
+  /** Platform of the built image; default the Docker host's own (see builtImage). */
+  platform?: string;
 }
 
 /**
@@ -94,12 +95,7 @@ export class Gateway extends pulumi.ComponentResource {
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
 
     const dir = prepareGatewayContext(`${name}-image`);
-    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-    const image = new docker.Image(`${name}-image`, {
-      imageName: `${args.prefix}-gateway:${tag}`,
-      build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
-      skipPush: true,
-    }, { parent: this, provider: args.host.provider });
+    const image = builtImage(`${name}-image`, { context: dir, repository: `${args.prefix}-gateway`, baseImage, platform: args.platform, provider: args.host.provider }, this);
 
     const etcd = pulumi.output(args.etcd);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);

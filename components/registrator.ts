@@ -10,13 +10,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
-import path from "node:path";
 import { bundleRegistrator } from "../agents/registrator/bundle";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
-import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
+import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
 
 export const REGISTRATOR_METRICS_PORT = 9102;
 export const DOCKER_SOCKET = "/var/run/docker.sock";
@@ -42,6 +40,8 @@ export interface RegistratorArgs {
   /** Published (operator-only) port of /healthz and /metrics. Default 9102. */
   metricsPort?: number;
   baseImage?: string;
+  /** Platform of the built image; default each Docker host's own (see builtImage). */
+  platform?: string;
 }
 
 /** The agent's environment (its documented variables) for one host. Pure; credentials excluded. */
@@ -84,7 +84,6 @@ export class Registrator extends pulumi.ComponentResource {
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
     const metricsPort = args.metricsPort ?? REGISTRATOR_METRICS_PORT;
     const dir = prepareRegistratorContext(`${name}-image`);
-    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);
     const etcdFor = (host: Host) => pulumi.output(typeof args.etcd === "function" ? args.etcd(host) : args.etcd);
 
@@ -100,11 +99,7 @@ export class Registrator extends pulumi.ComponentResource {
         ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
       ]);
       // Images live on each host's own daemon.
-      const image = new docker.Image(`${name}-${host.name}-image`, {
-        imageName: `${args.prefix}-registrator:${tag}`,
-        build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
-        skipPush: true,
-      }, { parent: this, provider: host.provider });
+      const image = builtImage(`${name}-${host.name}-image`, { context: dir, repository: `${args.prefix}-registrator`, baseImage, platform: args.platform, provider: host.provider }, this);
       const envs = pulumi.all([etcd, root, pulumi.output(host.registerAddress)]).apply(([c, r, hostIp]) => [
         ...registratorEnv({ hostIp, id: host.name, etcd: c, root: r, ttlSeconds: args.ttlSeconds, resyncIntervalSeconds: args.resyncIntervalSeconds, labelPrefix: args.labelPrefix }),
         // Only the password is secret; it never appears on the command line.

@@ -21,6 +21,7 @@ export const SETTINGS: SettingSpec[] = [
   { key: "target", type: "string", default: "docker", description: "Where to deploy: docker (the local daemon, or DOCKER_HOST) or aws (four EC2 hosts)." },
   { key: "root", type: "string", default: "/switchyard", description: "etcd key prefix under which services and gateway status live." },
   { key: "baseImage", type: "string", default: "debian:bookworm-slim", description: "Base image of the gateway, registrator and backend images built by the program." },
+  { key: "platform", type: "string", description: "Platform of the images the program builds, e.g. linux/arm64. Default: the Docker host's own platform." },
   { key: "docker.host", type: "string", description: "Docker daemon address for the docker target (default: DOCKER_HOST or the local socket)." },
   { key: "docker.publicBindIp", type: "string", default: "0.0.0.0", description: "Interface the gateway and stats ports are published on (docker target)." },
   { key: "etcd.members", type: "integer", default: 3, description: "Number of etcd members: an odd number, 3 or more to survive a member loss (1 only for experiments)." },
