@@ -14,11 +14,11 @@ export interface SettingSpec {
   default?: string | number | boolean | string[];
   description: string;
   /** Settings read only on that target. */
-  target?: "aws";
+  target?: "aws" | "hosts";
 }
 
 export const SETTINGS: SettingSpec[] = [
-  { key: "target", type: "string", default: "docker", description: "Where to deploy: docker (the local daemon, or DOCKER_HOST) or aws (four EC2 hosts)." },
+  { key: "target", type: "string", default: "docker", description: "Where to deploy: docker (the local daemon, or DOCKER_HOST), hosts (machines you already have, see hosts.machines) or aws (four EC2 hosts)." },
   { key: "root", type: "string", default: "/switchyard", description: "etcd key prefix under which services and gateway status live." },
   { key: "baseImage", type: "string", default: "debian:bookworm-slim", description: "Base image of the gateway, registrator and backend images built by the program." },
   { key: "platform", type: "string", description: "Platform of the images the program builds, e.g. linux/arm64. Default: the Docker host's own platform." },
@@ -43,6 +43,8 @@ export const SETTINGS: SettingSpec[] = [
   { key: "registrator.ttlSeconds", type: "integer", default: 15, description: "Lease TTL of registrator keys: how long keys outlive a dead registrator." },
   { key: "registrator.metricsPort", type: "integer", default: 9102, description: "Port of the registrator's /healthz and /metrics, published for the operator only." },
   { key: "switch.gateTimeoutSeconds", type: "integer", default: 120, description: "How long an upstream change waits for every gateway to route to a healthy endpoint before rolling back." },
+  { key: "hosts.machines", type: "array", default: [], target: "hosts", description: "Machines of the hosts target, one entry each: 'name=<name> address=<address others reach it at> docker=<ssh://user@host or tcp://host:port> [roles=etcd,gateway,backend]'. No roles on any machine: automatic placement as on aws." },
+  { key: "hosts.sshOpts", type: "array", default: [], target: "hosts", description: "Extra ssh options for ssh:// Docker endpoints of the hosts target, e.g. [\"-i\", \"/home/me/.ssh/lab\"]." },
   { key: "aws.region", type: "string", target: "aws", description: "AWS region, e.g. eu-west-1 (aws target)." },
   { key: "aws.operatorCidr", type: "string", target: "aws", description: "CIDR allowed to reach ssh and the etcd proxy, e.g. 203.0.113.7/32. Required on aws; never world-open." },
   { key: "aws.publicCidr", type: "string", default: "0.0.0.0/0", target: "aws", description: "CIDR allowed to reach the gateway port (aws target)." },

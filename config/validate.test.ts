@@ -35,7 +35,7 @@ describe("validateConfig", () => {
   });
 
   it("rejects an unknown target and gateway kind, naming the setting and the choices", () => {
-    expect(problems({ target: "gcp" })).toEqual([expect.stringMatching(/switchyard:target = 'gcp' is unknown; use docker or aws/)]);
+    expect(problems({ target: "gcp" })).toEqual([expect.stringMatching(/switchyard:target = 'gcp' is unknown; use docker, hosts or aws/)]);
     expect(problems({ "gateway.kind": "traefik" })).toEqual([expect.stringMatching(/switchyard:gateway.kind = 'traefik' is unknown; use nginx or haproxy/)]);
   });
 

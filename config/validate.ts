@@ -4,6 +4,8 @@
  * rule is unit-tested, and index.ts calls it before declaring any resource.
  */
 import { nameProblem, normalizeRoot, rootProblem } from "../lib/etcd/keys";
+import { parseMachines } from "../targets/hosts-config";
+import type { HostMachine } from "../targets/hosts";
 import { SETTINGS, type SettingSpec } from "./settings";
 
 export interface StackConfig {
@@ -11,7 +13,7 @@ export interface StackConfig {
   stack: string;
   /** Prefix of every Docker object and resource name: "<project>-<stack>". */
   prefix: string;
-  target: "docker" | "aws";
+  target: "docker" | "hosts" | "aws";
   root: string;
   baseImage: string;
   /** Platform of built images ("linux/arm64"); undefined: each Docker host's own. */
@@ -23,6 +25,7 @@ export interface StackConfig {
   backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; env: string[] };
   registrator: { ttlSeconds: number; metricsPort: number };
   switch: { gateTimeoutSeconds: number };
+  hosts?: { machines: HostMachine[]; sshOpts: string[] };
   aws?: { region: string; operatorCidr: string; publicCidr: string; backendHosts: number; instanceType: string; ami: string; sshUser: string };
 }
 
@@ -111,7 +114,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   const set = (k: string, example: string) => `pulumi config set ${k} ${example}`;
 
   const target = s("target");
-  if (target !== "docker" && target !== "aws") problems.push(`switchyard:target = '${target}' is unknown; use docker or aws (${set("target", "docker")})`);
+  if (target !== "docker" && target !== "hosts" && target !== "aws") problems.push(`switchyard:target = '${target}' is unknown; use docker, hosts or aws (${set("target", "docker")})`);
 
   const rootIssue = rootProblem(s("root"));
   if (rootIssue) problems.push(`switchyard:root ${rootIssue} (${set("root", "/switchyard")})`);
@@ -168,8 +171,16 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   if (!/^(\d{1,3}\.){3}\d{1,3}$/.test(bindIp)) problems.push(`switchyard:docker.publicBindIp = '${bindIp}' is not an IPv4 address; use 0.0.0.0 (all interfaces) or 127.0.0.1 (this machine only)`);
 
   // On by default where etcd crosses a real network (aws); a setting on docker, where it is tested.
-  const tls = (v["etcd.tls"] as boolean | undefined) ?? target === "aws";
-  if (target === "aws" && !tls) problems.push("switchyard:etcd.tls = false is not allowed on the aws target: etcd would be open to anyone on the hosts' network; pulumi config set etcd.tls true");
+  const acrossHosts = target === "aws" || target === "hosts";
+  const tls = (v["etcd.tls"] as boolean | undefined) ?? acrossHosts;
+  if (acrossHosts && !tls) problems.push(`switchyard:etcd.tls = false is not allowed on the ${target} target: etcd would be open to anyone on the hosts' network; pulumi config set etcd.tls true`);
+
+  let hosts: StackConfig["hosts"];
+  if (target === "hosts") {
+    const parsed = parseMachines(v["hosts.machines"] as string[], members);
+    problems.push(...parsed.problems);
+    hosts = { machines: parsed.machines, sshOpts: v["hosts.sshOpts"] as string[] };
+  }
 
   let aws: StackConfig["aws"];
   if (target === "aws") {
@@ -223,6 +234,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
     },
     registrator: { ttlSeconds: n("registrator.ttlSeconds"), metricsPort: n("registrator.metricsPort") },
     switch: { gateTimeoutSeconds: n("switch.gateTimeoutSeconds") },
+    ...(hosts ? { hosts } : {}),
     ...(aws ? { aws } : {}),
   };
 }

@@ -30,10 +30,12 @@ describe("awsPlacement", () => {
         { name: "backend-2", roles: ["etcd", "backend"] },
       ],
       etcdHosts: ["etcd", "backend-1", "backend-2"],
+      gatewayHost: "gateway",
+      backendHosts: ["backend-1", "backend-2"],
     });
     expect(awsPlacement(3, 1).etcdHosts).toEqual(["etcd"]);
   });
   it("refuses more members than distinct hosts", () => {
-    expect(() => awsPlacement(1, 3)).toThrow(/3 etcd members need 3 distinct hosts, but the aws target has 2/);
+    expect(() => awsPlacement(1, 3)).toThrow(/aws.backendHosts: 3 etcd members need 3 distinct hosts with the role etcd, but 2 have it \(etcd, backend-1\)/);
   });
 });

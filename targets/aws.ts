@@ -18,8 +18,9 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import path from "node:path";
-import { InternalPorts } from "./aws-ports";
-import type { Exposure, Host, HostRole, PortMapping, Topology } from "./host";
+import type { HostRole, Topology } from "./host";
+import { placeOnMachines, type Machine } from "./machines";
+import { placeOrThrow, type Placement } from "./placement";
 
 /** Debian's official AMI account and name pattern (https://wiki.debian.org/Cloud/AmazonEC2Image/Bookworm). */
 export const DEBIAN_AMI_OWNER = "136693071363";
@@ -44,27 +45,17 @@ export interface AwsTargetArgs {
   ports: { etcdProxy: number; gateway: number; gatewayStats: number };
 }
 
-export interface AwsHostSpec {
-  name: string;
-  roles: HostRole[];
+/** The aws layout's machines: `etcd`, `gateway`, `backend-1..N`. */
+export function awsMachineNames(backendHosts: number): string[] {
+  return ["etcd", "gateway", ...Array.from({ length: backendHosts }, (_, i) => `backend-${i + 1}`)];
 }
 
-/** Which hosts exist and what runs where: etcd members on `etcd`, then `backend-1`, `backend-2`, ... Pure. */
-export function awsPlacement(backendHosts: number, etcdMembers: number): { hosts: AwsHostSpec[]; etcdHosts: string[] } {
-  const backends = Array.from({ length: backendHosts }, (_, i) => `backend-${i + 1}`);
-  const etcdHosts = ["etcd", ...backends].slice(0, etcdMembers);
-  if (etcdHosts.length < etcdMembers) {
-    throw new Error(`${etcdMembers} etcd members need ${etcdMembers} distinct hosts, but the aws target has ${etcdHosts.length} (etcd + ${backendHosts} backend hosts)`);
-  }
-  const roles = (name: string, base: HostRole[]): HostRole[] => (etcdHosts.includes(name) && !base.includes("etcd") ? ["etcd", ...base] : base);
-  return {
-    hosts: [
-      { name: "etcd", roles: ["etcd"] },
-      { name: "gateway", roles: ["gateway"] },
-      ...backends.map((name) => ({ name, roles: roles(name, ["backend"]) })),
-    ],
-    etcdHosts,
-  };
+/**
+ * What runs where: the shared placement (placement.ts) of these machines, automatic, so etcd members go on
+ * `etcd`, then `backend-1`, `backend-2`, ... Pure.
+ */
+export function awsPlacement(backendHosts: number, etcdMembers: number): Placement {
+  return placeOrThrow(awsMachineNames(backendHosts).map((name) => ({ name })), etcdMembers, "aws.backendHosts");
 }
 
 export interface IngressRuleSpec {
@@ -174,7 +165,7 @@ export class AwsTarget extends pulumi.ComponentResource {
 
     const sshOpts = ["-i", this.keyFile, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "ConnectTimeout=20"];
     this.instances = [];
-    const hostsByName = new Map<string, Host>();
+    const machines: Machine[] = [];
     for (const spec of placement.hosts) {
       const instance = new aws.ec2.Instance(`${name}-${spec.name}`, {
         ami,
@@ -199,21 +190,11 @@ export class AwsTarget extends pulumi.ComponentResource {
         sshOpts,
       }, { parent: this, dependsOn: [ready, keyOnDisk] });
       this.instances.push({ name: spec.name, roles: spec.roles, publicIp: instance.publicIp, privateIp: instance.privateIp, instance });
-      // A user-defined bridge per host: containers of one host also reach each other by name (aliases).
-      const network = new docker.Network(`${name}-${spec.name}-network`, {
-        name: args.prefix,
-        driver: "bridge",
-        labels: [{ label: "switchyard.stack", value: args.prefix }],
-      }, { parent: this, provider });
-      hostsByName.set(spec.name, awsHost(spec, provider, network.name, instance.privateIp, instance.publicIp));
+      // Peers dial each other at private IPs; the operator and clients come in at the public IP.
+      machines.push({ name: spec.name, provider, address: instance.privateIp, externalAddress: instance.publicIp });
     }
-    const host = (n: string) => hostsByName.get(n)!;
-    this.topology = {
-      hosts: placement.hosts.map((h) => host(h.name)),
-      etcdHosts: placement.etcdHosts.map(host),
-      gatewayHost: host("gateway"),
-      backendHosts: placement.hosts.filter((h) => h.roles.includes("backend")).map((h) => host(h.name)),
-    };
+    // From here on the same path as machines the user already has (the hosts target).
+    this.topology = placeOnMachines(this, name, args.prefix, machines, placement);
     this.registerOutputs({ hosts: this.hostsOutput(args.sshUser) });
   }
 
@@ -227,23 +208,4 @@ export class AwsTarget extends pulumi.ComponentResource {
       ssh: `ssh -i ${this.keyFile} ${sshUser}@${publicIp}`,
     }))));
   }
-}
-
-/** A Host on an EC2 instance: containers dial each other at private IPs and per-container host ports. */
-export function awsHost(spec: AwsHostSpec, provider: docker.Provider, networkName: pulumi.Output<string>, privateIp: pulumi.Output<string>, publicIp: pulumi.Output<string>): Host {
-  const ports = new InternalPorts();
-  return {
-    name: spec.name,
-    roles: spec.roles,
-    provider,
-    // Containers on other hosts are reached through published ports, never through this network.
-    networkName,
-    dial: (containerName, containerPort) => ({ host: privateIp, port: ports.portFor(containerName, containerPort) }),
-    registerAddress: privateIp,
-    publish(containerPort: number, exposure: Exposure, hostPort?: number): PortMapping[] {
-      const ip = exposure === "public" ? "0.0.0.0" : privateIp;
-      return [{ internal: containerPort, external: hostPort ?? containerPort, ip }];
-    },
-    externalAddress: () => publicIp,
-  };
 }

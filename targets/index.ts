@@ -3,6 +3,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config/validate";
 import { AwsTarget } from "./aws";
 import { DockerTarget } from "./docker";
+import { HostsTarget } from "./hosts";
 import type { Topology } from "./host";
 
 export interface Target {
@@ -22,6 +23,11 @@ export function createTarget(cfg: StackConfig): Target {
         etcdMembers: cfg.etcd.members,
       });
       return { topology: t.topology, resource: t, outputs: { network: t.network.name } };
+    }
+    case "hosts": {
+      const h = cfg.hosts!;
+      const t = new HostsTarget("hosts", { prefix: cfg.prefix, machines: h.machines, sshOpts: h.sshOpts, etcdMembers: cfg.etcd.members });
+      return { topology: t.topology, resource: t, outputs: { hosts: t.hostsOutput } };
     }
     case "aws": {
       const aws = cfg.aws!;
