@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "../provider/upstream";
 import type { Host } from "../targets/host";
+import { leastPrivilege } from "./hardening";
 import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
@@ -130,6 +131,11 @@ export class Backend extends pulumi.ComponentResource {
         ],
         hostname: r.containerName,
         restart: "unless-stopped",
+        // A backend serves HTTP on an unprivileged port and writes nothing: no capability, read-only root,
+        // a small /tmp for images that need one.
+        ...leastPrivilege(),
+        readOnly: true,
+        tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
         networksAdvanced: [{ name: r.host.networkName, aliases: [r.containerName] }],
         ports: r.host.publish(port, "internal", dial.port),
         healthcheck,

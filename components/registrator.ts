@@ -14,6 +14,7 @@ import { bundleRegistrator } from "../agents/registrator/bundle";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
+import { KEY_FILE_MODE, leastPrivilege } from "./hardening";
 import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
 
 export const REGISTRATOR_METRICS_PORT = 9102;
@@ -96,7 +97,7 @@ export class Registrator extends pulumi.ComponentResource {
       const uploads = etcd.apply((c) => [
         ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
         ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
-        ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+        ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key, permissions: KEY_FILE_MODE }] : []),
       ]);
       // Images live on each host's own daemon.
       const image = builtImage(`${name}-${host.name}-image`, { context: dir, repository: `${args.prefix}-registrator`, baseImage, platform: args.platform, provider: host.provider }, this);
@@ -113,6 +114,8 @@ export class Registrator extends pulumi.ComponentResource {
         hostname: containerName,
         restart: "unless-stopped",
         init: true,
+        // Root in the container only to open the Docker socket (root-owned); no capability is needed for that.
+        ...leastPrivilege(),
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         networksAdvanced: [{ name: host.networkName, aliases: [containerName] }],
         ports: host.publish(REGISTRATOR_METRICS_PORT, "operator", metricsPort),
