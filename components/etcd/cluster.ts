@@ -111,8 +111,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
         envs: ["ETCDCTL_API=3"],
         hostname: a.container,
         restart: "unless-stopped",
-        // etcd needs no capability: it owns its data volume and listens on unprivileged ports.
-        ...leastPrivilege(),
+        // etcd listens on unprivileged ports and needs one capability: DAC_OVERRIDE, because a fresh named
+        // volume takes the owner of the image's own /var/lib/etcd (Debian's etcd package: user etcd, mode 700),
+        // which root without it cannot enter.
+        ...leastPrivilege(["DAC_OVERRIDE"]),
         networksAdvanced: [{ name: host.networkName, aliases: [a.container] }],
         // Published (where a target publishes internal ports at all) at the ports peers and the proxy dial.
         ports: [...host.publish(ETCD_CLIENT_PORT, "internal", a.dial.client), ...host.publish(ETCD_PEER_PORT, "internal", a.dial.peer)],

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLoad } from "../../bench/load";
 import { waitFor } from "../helpers/ports";
 import { docker, e2eStack, gatewayDiagnostics, get, stepTime, type E2EStack } from "./fixture";
+import { checkHardening } from "./hardening";
 
 export interface JourneyHooks {
   /** Extra tests run after the switch to v2, before the bad release (the stack is up at `liveVersion()`). */
@@ -76,6 +77,10 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     } finally {
       etcd.close();
     }
+  });
+
+  it("least privilege (#20): proxy workers are not root, stats and metrics refused from a non-operator address, every key file 0600", async () => {
+    await checkHardening(s);
   });
 
   it("switch under keep-alive load: 0 failed requests, then only v2; v1 keys and containers gone, in the gated order", async () => {
