@@ -7,9 +7,10 @@ const flagsOf = (c: CapturedResource) => Object.fromEntries((c.inputs.command as
 describe("the program under mocks, default config", () => {
   // One run of the default program serves the assertions that only read it.
   let defaults: ProgramRun;
+  // The first run in a worker also builds the image contexts (esbuild): slow on a loaded machine.
   beforeAll(async () => {
     defaults = await runProgram();
-  });
+  }, 180_000);
   it("declares exactly the expected resources, each parented under its component", async () => {
     const run = defaults;
     const tree = run.resources.map((r) => `${r.type} ${r.name} <- ${r.parent ? r.parent.split("::").slice(-1)[0] : "stack"}`).sort();
