@@ -1,22 +1,29 @@
 /**
- * The reconcile core (a level-triggered controller): any signal — a watch event, a reconnect, a health change,
- * the end of a drain, a timer — leads to the same `reconcile()`: read the whole desired state, compare with
- * what is applied, and apply the difference either at runtime (membership) or by render + reload (structure).
+ * The gateway agent, a level-triggered controller. Any signal — a watch event, a reconnect, a health change,
+ * the end of a drain, the proxy restarted, the periodic resync — only requests a reconcile (lib/agent-kit's
+ * trigger: one at a time, folded, retried with backoff), and every reconcile is the same four steps:
+ *   read    the whole desired state from the store (re-listed when something in it may have changed), resolved
+ *   decide  pure (reconcile.ts): view, drains, and whether the change is structure (reload) or membership
+ *   apply   the driver: runtime membership, or the shared render → validate → swap → reload pipeline
+ *   report  status key and metrics
+ * A new agent that finds the proxy left running adopts it first: what it routes counts as applied and its
+ * endpoints start healthy, so a restart never takes a serving endpoint out of rotation.
  * Failures leave the proxy on its last good config and show up in the status' lastError and the metrics.
  */
-import type { Etcd3 } from "etcd3";
 import type { GatewayStatus } from "../../lib/etcd/status";
-import { gatewayStatusKey, servicesPrefix } from "../../lib/etcd/keys";
+import { ReconcileTrigger } from "../../lib/agent-kit/trigger";
+import type { HealthReport } from "../../lib/agent-kit/http";
 import type { Logger } from "../../lib/log";
 import { Debouncer } from "./debounce";
 import { buildDesiredState, type DesiredState } from "./desired";
 import { resolveDesired, systemLookup, type Lookup } from "./resolve";
 import { ApplyError, type ProxyDriver } from "./drivers/types";
-import { listPrefix, PrefixWatch } from "./etcd-source";
-import { HealthChecker } from "./health";
+import type { ServicesStore } from "./etcd-source";
+import { HealthChecker, type HealthTarget, type ProbeResult } from "./health";
 import type { Metrics } from "./metrics";
-import { buildStatus, StatusPublisher } from "./status-publisher";
-import { buildProxyView, countEndpoints, membershipKey, newlyRemoved, structureKey, type DrainingEndpoint, type ProxyView } from "./view";
+import { adoptProxy, decide, type Applied } from "./reconcile";
+import { buildStatus, type StatusSink } from "./status-publisher";
+import { countEndpoints, type DrainingEndpoint } from "./view";
 
 export interface AgentOptions {
   id: string;
@@ -35,68 +42,91 @@ export interface AgentOptions {
   reloadPerChange?: boolean;
 }
 
+/** The edges the agent works through; tests pass fakes. */
+export interface AgentDeps {
+  store: ServicesStore;
+  status: StatusSink;
+  driver: ProxyDriver;
+  metrics: Metrics;
+  log: Logger;
+  lookup?: Lookup;
+  probe?: (t: HealthTarget, timeoutMs: number) => Promise<ProbeResult>;
+  now?: () => number;
+  /** Backoff of failed reconciles (defaults: 100 ms doubling up to 2 s). */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** Reasons that do not need a fresh read of the store (only health, time or the proxy changed). */
+const NO_RELIST = new Set(["health", "drain-end", "proxy-restart", "retry"]);
+
 export class GatewayAgent {
-  private readonly watch: PrefixWatch;
+  private readonly trigger: ReconcileTrigger;
   private readonly debouncer: Debouncer;
   private readonly health: HealthChecker;
-  private readonly status: StatusPublisher;
+  private readonly store: ServicesStore;
+  private readonly driver: ProxyDriver;
+  private readonly metrics: Metrics;
+  private readonly log: Logger;
+  private readonly lookup: Lookup;
+  private readonly now: () => number;
   private desired?: DesiredState;
-  private applied?: { view: ProxyView; structure: string; membership: string };
+  private applied?: Applied;
   private appliedRevision = 0;
   private appliedAt = new Date();
   private lastError: GatewayStatus["lastError"] = null;
   private draining: DrainingEndpoint[] = [];
   private warned = new Set<string>();
+  /** Whether the running proxy (if adopted) has been read back yet. */
+  private adoptionDone = false;
   /** Time of the first watch event not yet applied (for the watch-lag metric). */
   private firstPendingEventAt?: number;
-  private busy = false;
-  private again: { relist: boolean } | undefined;
-  private retryTimer?: NodeJS.Timeout;
   private drainTimer?: NodeJS.Timeout;
   private resyncTimer?: NodeJS.Timeout;
-  private stopped = false;
-  private readonly lookup: Lookup = systemLookup;
   /** Hosts already reported as not resolving, so a persistent failure is logged once. */
   private unresolvedHosts = new Set<string>();
   etcdUp = false;
 
-  constructor(private readonly o: AgentOptions, private readonly etcd: Etcd3, readonly driver: ProxyDriver, private readonly metrics: Metrics, private readonly log: Logger) {
-    this.debouncer = new Debouncer(o.quietMs, o.maxWaitMs, () => this.reconcile(true));
-    this.watch = new PrefixWatch(etcd, servicesPrefix(o.root), {
-      changed: (rev) => {
-        metrics.seenRevision.set(rev);
-        this.firstPendingEventAt ??= Date.now();
-        this.debouncer.signal();
-      },
-      resync: (reason) => {
-        log.info({ reason }, "re-listing the services root");
-        this.debouncer.signal();
-      },
-    }, log);
+  constructor(private readonly o: AgentOptions, private readonly deps: AgentDeps) {
+    ({ store: this.store, driver: this.driver, metrics: this.metrics, log: this.log } = deps);
+    this.lookup = deps.lookup ?? systemLookup;
+    this.now = deps.now ?? Date.now;
+    this.trigger = new ReconcileTrigger({
+      run: (reasons) => this.reconcile(reasons),
+      // Each step logs its own failure once; the trigger only retries.
+      onError: (e, attempt, retryInMs) => this.log.debug({ err: (e as Error).message, attempt, retryInMs }, "reconcile failed; retrying"),
+      initialBackoffMs: deps.backoff?.initialMs ?? 100,
+      maxBackoffMs: deps.backoff?.maxMs ?? 2000,
+    });
+    this.debouncer = new Debouncer(o.quietMs, o.maxWaitMs, () => this.trigger.request("watch"));
     this.health = new HealthChecker({
       intervalMs: o.healthIntervalMs,
       timeoutMs: o.healthTimeoutMs,
       rise: o.healthRise,
       fall: o.healthFall,
-      onChange: () => this.reconcile(false),
+      onChange: () => this.trigger.request("health"),
+      ...(deps.probe ? { probe: deps.probe } : {}),
     });
-    this.status = new StatusPublisher(etcd, gatewayStatusKey(o.root, o.id), o.statusTtlSeconds, log, metrics);
-    driver.onRestart = () => {
+    this.driver.onRestart = () => {
       // The proxy came back on the last config file; push membership again and re-check everything.
-      this.applied = this.applied && { ...this.applied, membership: "" };
-      this.reconcile(false);
+      if (this.applied) this.applied = { ...this.applied, membership: "" };
+      this.trigger.request("proxy-restart");
     };
   }
 
   start(): void {
     this.health.start();
-    this.reconcile(true);
-    this.resyncTimer = setInterval(() => this.reconcile(true), this.o.resyncMs);
+    this.trigger.request("start");
+    this.resyncTimer = setInterval(() => this.trigger.request("resync"), this.o.resyncMs);
   }
 
-  healthReport() {
+  /** Resolves when no reconcile is running, queued or waiting to be retried (tests). */
+  idle(): Promise<void> {
+    return this.trigger.idle();
+  }
+
+  healthReport(): HealthReport {
     // Healthy once the proxy runs a config we applied: from then on it serves, whatever etcd does.
-    const serving = this.driver.running() && this.applied !== undefined;
+    const serving = this.driver.running() && this.applied !== undefined && this.appliedRevision > 0;
     return {
       ok: serving,
       proxy: this.driver.running() ? "running" : "down",
@@ -107,103 +137,119 @@ export class GatewayAgent {
     };
   }
 
-  /** Serialized: a call while one runs is folded into one more run afterwards. */
-  reconcile(relist: boolean): void {
-    if (this.stopped) return;
-    if (this.busy) {
-      this.again = { relist: relist || (this.again?.relist ?? false) };
-      return;
-    }
-    this.busy = true;
-    void this.reconcileOnce(relist).finally(() => {
-      this.busy = false;
-      const next = this.again;
-      this.again = undefined;
-      if (next) this.reconcile(next.relist);
-    });
-  }
-
-  private async reconcileOnce(relist: boolean): Promise<void> {
+  private async reconcile(reasons: string[]): Promise<void | "again"> {
     const eventAt = this.firstPendingEventAt;
-    if (relist || !this.desired) {
-      try {
-        const { revision, kvs } = await listPrefix(this.etcd, servicesPrefix(this.o.root));
-        this.firstPendingEventAt = undefined;
-        this.etcdUp = true;
-        this.metrics.etcdUp.set(1);
-        this.desired = buildDesiredState(this.o.root, kvs, revision, this.o.defaultHealthPath);
-        this.reportWarnings(this.desired);
-        this.watch.start(revision);
-      } catch (e) {
-        this.etcdUp = false;
-        this.metrics.etcdUp.set(0);
-        this.metrics.failures.inc({ stage: "list" });
-        this.log.warn({ err: (e as Error).message }, "cannot read etcd; the proxy keeps serving the last applied config");
-        if (!this.retryTimer) this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.reconcile(true);
-        }, 1000);
-        if (!this.desired) return;
-      }
+    // read
+    let readError: Error | undefined;
+    if (!this.desired || reasons.some((r) => !NO_RELIST.has(r))) {
+      readError = await this.read();
+      if (!this.desired) throw readError;
     }
-    // The proxies dial addresses, not names: resolve every reconcile (see resolve.ts).
-    const { desired, unresolved } = await resolveDesired(this.desired!, this.lookup);
+    const { desired, unresolved } = await resolveDesired(this.desired, this.lookup);
     for (const u of unresolved) if (!this.unresolvedHosts.has(u.host)) this.log.warn(u, "endpoint host does not resolve; it stays out of rotation until it does");
     this.unresolvedHosts = new Set(unresolved.map((u) => u.host));
-    const now = Date.now();
-    const stillDraining = this.draining.filter((d) => d.until > now);
-    const drainingIds = new Set(stillDraining.map((d) => d.endpoint.id));
-    this.draining = [...stillDraining, ...newlyRemoved(this.applied?.view, desired, now, this.o.drainMs).filter((d) => !drainingIds.has(d.endpoint.id))];
-    this.scheduleDrainEnd();
+    if (!this.adoptionDone) await this.adopt(desired);
     await this.health.setTargets(desired.services.flatMap((s) => s.endpoints.map((e) => ({ id: e.id, addr: e.addr, host: e.host, port: e.port, path: e.healthPath }))));
-    const view = buildProxyView(desired, (id, addr) => this.health.get(id, addr), this.draining);
-    const structure = structureKey(view);
-    const membership = membershipKey(view);
+
+    // decide
+    const d = decide({
+      desired,
+      healthOf: (id, addr) => this.health.get(id, addr),
+      applied: this.applied,
+      draining: this.draining,
+      now: this.now(),
+      drainMs: this.o.drainMs,
+      proxyRunning: this.driver.running(),
+      reloadPerChange: this.o.reloadPerChange,
+    });
+    this.draining = d.draining;
+    this.scheduleDrainEnd(d.nextDrainEnd);
+
+    // apply
+    let applyError: Error | undefined;
     try {
-      const reloadMembership = this.o.reloadPerChange && this.applied?.membership !== membership;
-      if (!this.applied || this.applied.structure !== structure || !this.driver.running() || reloadMembership) {
-        await this.driver.applyStructure(view);
-        this.log.info({ revision: desired.revision, services: view.services.map((s) => s.name) }, "config rendered and (re)loaded");
-      } else if (this.applied.membership !== membership) {
-        await this.driver.applyMembership(view);
-        this.log.info({ revision: desired.revision, endpoints: countEndpoints(view) }, "membership updated at runtime (no reload)");
+      if (d.change === "structure") {
+        await this.driver.applyStructure(d.view);
+        this.log.info({ revision: desired.revision, services: d.view.services.map((s) => s.name) }, "config rendered and (re)loaded");
+      } else if (d.change === "membership") {
+        await this.driver.applyMembership(d.view);
+        this.log.info({ revision: desired.revision, endpoints: countEndpoints(d.view) }, "membership updated at runtime (no reload)");
       }
-      this.applied = { view, structure, membership };
-      if (this.driver.pendingWork?.()) {
-        // e.g. haproxy could not delete a drained server yet (connections still open): try again shortly.
-        this.applied.membership = "";
-        if (!this.retryTimer) this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.reconcile(false);
-        }, 1000);
-      }
+      // A driver with work left (haproxy could not delete a drained server yet) pushes membership again.
+      this.applied = { view: d.view, structure: d.structure, membership: this.driver.pendingWork?.() ? "" : d.membership };
       if (desired.revision > this.appliedRevision) {
         this.appliedRevision = desired.revision;
-        this.appliedAt = new Date();
+        this.appliedAt = new Date(this.now());
       }
       this.lastError = null;
       this.metrics.lastApplyOk.set(1);
-      if (eventAt !== undefined) this.metrics.watchLag.observe((Date.now() - eventAt) / 1000);
+      if (eventAt !== undefined && !readError) this.metrics.watchLag.observe((Date.now() - eventAt) / 1000);
     } catch (e) {
+      applyError = e as Error;
       const stage = e instanceof ApplyError ? e.stage : "apply";
-      const message = `${stage}: ${(e as Error).message}`;
+      const message = `${stage}: ${applyError.message}`;
       this.metrics.failures.inc({ stage });
       this.metrics.lastApplyOk.set(0);
-      if (this.lastError?.message !== message) this.log.error({ stage, err: (e as Error).message, revision: desired.revision }, "apply failed; the proxy keeps its last good config");
-      this.lastError = { at: new Date().toISOString(), message };
-      // Retry later (a fixed template, a free port...), without spinning.
-      if (!this.retryTimer) this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        this.reconcile(false);
-      }, 2000);
+      if (this.lastError?.message !== message) this.log.error({ stage, err: applyError.message, revision: desired.revision }, "apply failed; the proxy keeps its last good config");
+      this.lastError = { at: new Date(this.now()).toISOString(), message };
     }
+
+    // report
+    this.report();
+    if (readError) throw readError;
+    if (applyError) throw applyError;
+    return this.applied?.membership === "" ? "again" : undefined;
+  }
+
+  /** One consistent read of the store; returns the error when it fails (the last desired state stays). */
+  private async read(): Promise<Error | undefined> {
+    try {
+      const { revision, kvs } = await this.store.list();
+      this.firstPendingEventAt = undefined;
+      this.etcdUp = true;
+      this.metrics.etcdUp.set(1);
+      this.desired = buildDesiredState(this.o.root, kvs, revision, this.o.defaultHealthPath);
+      this.reportWarnings(this.desired);
+      this.store.watch(revision, {
+        changed: (rev) => {
+          this.metrics.seenRevision.set(rev);
+          this.firstPendingEventAt ??= Date.now();
+          this.debouncer.signal();
+        },
+        resync: (reason) => {
+          this.log.info({ reason }, "re-listing the services root");
+          this.debouncer.signal();
+        },
+      });
+      return undefined;
+    } catch (e) {
+      if (this.etcdUp || !this.desired) this.log.warn({ err: (e as Error).message }, "cannot read etcd; the proxy keeps serving the last applied config");
+      this.etcdUp = false;
+      this.metrics.etcdUp.set(0);
+      this.metrics.failures.inc({ stage: "list" });
+      return e as Error;
+    }
+  }
+
+  /** Restart adoption: what a proxy left running routes becomes the applied state, its endpoints healthy. */
+  private async adopt(desired: DesiredState): Promise<void> {
+    this.adoptionDone = true;
+    const adopted = await this.driver.adopt();
+    if (!adopted) return;
+    const { applied, adoptHealthy } = adoptProxy(adopted, desired);
+    this.health.adopt(adoptHealthy);
+    this.applied = applied;
+    this.log.info({ servers: adopted.servers.length, enabled: adopted.servers.filter((s) => s.enabled).length, healthy: adoptHealthy.length, reload: !adopted.structure }, "adopted the running proxy's routing");
+  }
+
+  private report(): void {
     this.metrics.appliedRevision.set(this.appliedRevision);
     this.metrics.endpoints.reset();
     for (const [svc, c] of Object.entries(countEndpoints(this.applied?.view ?? { services: [], defaultService: "" }))) {
       this.metrics.endpoints.set({ service: svc, state: "routed" }, c.total);
       this.metrics.endpoints.set({ service: svc, state: "enabled" }, c.enabled);
     }
-    this.status.publish(buildStatus({
+    this.deps.status.publish(buildStatus({
       id: this.o.id,
       kind: this.driver.kind,
       appliedRevision: this.appliedRevision,
@@ -214,11 +260,11 @@ export class GatewayAgent {
     }));
   }
 
-  private scheduleDrainEnd(): void {
+  private scheduleDrainEnd(at: number | undefined): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
-    if (this.draining.length === 0) return;
-    const next = Math.min(...this.draining.map((d) => d.until));
-    this.drainTimer = setTimeout(() => this.reconcile(false), Math.max(0, next - Date.now()) + 5);
+    this.drainTimer = undefined;
+    if (at === undefined) return;
+    this.drainTimer = setTimeout(() => this.trigger.request("drain-end"), Math.max(0, at - this.now()) + 5);
   }
 
   private reportWarnings(d: DesiredState): void {
@@ -236,13 +282,13 @@ export class GatewayAgent {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.trigger.stop();
     this.debouncer.cancel();
-    for (const t of [this.retryTimer, this.drainTimer]) if (t) clearTimeout(t);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.health.stop();
-    await this.watch.close();
-    await this.status.stop();
+    await this.store.close();
+    await this.deps.status.stop();
     await this.driver.stop();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The etcd adapter (confd's "backend"): one consistent read of the services prefix, and a watch whose only job
  * is to say "something changed" — the agent then re-reads everything (level-triggered), so lost, duplicated
- * or compacted events cannot leave it wrong.
+ * or compacted events cannot leave it wrong. The agent sees it through the small ServicesStore interface,
+ * so its tests drive it with a fake store.
  */
 import type { Etcd3, Watcher } from "etcd3";
 import type { Logger } from "../../lib/log";
@@ -20,6 +21,34 @@ export interface WatchCallbacks {
   changed(revision: number): void;
   /** The watch (re)connected or failed: re-list to catch up on anything missed. */
   resync(reason: string): void;
+}
+
+/** What the agent reads desired state from: a consistent list, and change signals after a revision. */
+export interface ServicesStore {
+  list(): Promise<{ revision: number; kvs: KeyValue[] }>;
+  /** Starts signalling changes after `revision` (no-op while a watch runs). */
+  watch(revision: number, cb: WatchCallbacks): void;
+  close(): Promise<void>;
+}
+
+/** The services prefix of an etcd, as a ServicesStore. */
+export class EtcdServicesStore implements ServicesStore {
+  private prefixWatch?: PrefixWatch;
+
+  constructor(private readonly etcd: Etcd3, private readonly prefix: string, private readonly log: Logger) {}
+
+  list() {
+    return listPrefix(this.etcd, this.prefix);
+  }
+
+  watch(revision: number, cb: WatchCallbacks): void {
+    this.prefixWatch ??= new PrefixWatch(this.etcd, this.prefix, cb, this.log);
+    this.prefixWatch.start(revision);
+  }
+
+  async close(): Promise<void> {
+    await this.prefixWatch?.close();
+  }
 }
 
 /** Keeps one watch on `prefix` alive, recreating it from a fresh revision after errors (e.g. compaction). */

@@ -91,6 +91,17 @@ export class HealthChecker {
     return Promise.all(fresh.map((k) => this.check(k))).then(() => undefined);
   }
 
+  /**
+   * Endpoints a running proxy already sends traffic to (a new agent adopting it): they start healthy, so they
+   * stay in rotation until this checker's own probes fail `fall` times in a row.
+   */
+  adopt(list: { id: string; addr: string }[], now = new Date()): void {
+    for (const { id, addr } of list) {
+      const k = HealthChecker.key(id, addr);
+      if (!this.states.has(k)) this.states.set(k, { health: "healthy", since: now.toISOString(), passes: 0, fails: 0 });
+    }
+  }
+
   get(id: string, addr: string): HealthState {
     return this.states.get(HealthChecker.key(id, addr)) ?? initialHealth(new Date());
   }

@@ -6,11 +6,15 @@
 import fs from "node:fs";
 import { connectEtcd } from "../../lib/etcd/client";
 import { createLogger } from "../../lib/log";
+import { startAgentServer } from "../../lib/agent-kit/http";
+import { gatewayStatusKey, servicesPrefix } from "../../lib/etcd/keys";
 import { GatewayAgent } from "./agent";
 import { HaproxyDriver } from "./drivers/haproxy";
 import { NginxDriver } from "./drivers/nginx";
 import type { ProxyDriver } from "./drivers/types";
-import { createMetrics, startMetricsServer } from "./metrics";
+import { EtcdServicesStore } from "./etcd-source";
+import { createMetrics } from "./metrics";
+import { StatusPublisher } from "./status-publisher";
 import { buildCommand, settingsFromFlags, type GatewaySettings } from "./options";
 
 async function main(): Promise<void> {
@@ -32,8 +36,15 @@ async function main(): Promise<void> {
     settings.kind === "nginx"
       ? new NginxDriver({ settings: settings.render, templateFile: settings.templateFile, nginxBinary: settings.nginxBinary, log, metrics })
       : new HaproxyDriver({ settings: settings.render, templateFile: settings.templateFile, haproxyBinary: settings.haproxyBinary, log, metrics });
-  const agent = new GatewayAgent(settings.agent, etcd, driver, metrics, log);
-  const server = await startMetricsServer(metrics, settings.metricsAddress, settings.metricsPort, () => agent.healthReport());
+  const a = settings.agent;
+  const agent = new GatewayAgent(a, {
+    store: new EtcdServicesStore(etcd, servicesPrefix(a.root), log),
+    status: new StatusPublisher(etcd, settings.etcd, gatewayStatusKey(a.root, a.id), a.statusTtlSeconds, log, metrics),
+    driver,
+    metrics,
+    log,
+  });
+  const server = await startAgentServer({ name: "gateway", host: settings.metricsAddress, port: settings.metricsPort, registry: metrics.registry, health: () => agent.healthReport() });
   log.info({ kind: settings.kind, id: settings.agent.id, root: settings.agent.root, workDir: settings.render.workDir, listen: `${settings.render.listenAddress}:${settings.render.listenPort}` }, "gateway agent starting");
   agent.start();
 

@@ -1,7 +1,6 @@
 /**
- * Prometheus metrics (prom-client, own registry) and the /healthz + /metrics HTTP server.
+ * The gateway's Prometheus metrics (prom-client, own registry); lib/agent-kit/http.ts serves them.
  */
-import http from "node:http";
 import client from "prom-client";
 
 export function createMetrics() {
@@ -31,34 +30,3 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
-
-export interface HealthReport {
-  ok: boolean;
-  [detail: string]: unknown;
-}
-
-export function startMetricsServer(metrics: Metrics, host: string, port: number, health: () => HealthReport): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const url = (req.url ?? "/").split("?")[0];
-    if (url === "/healthz") {
-      const h = health();
-      res.writeHead(h.ok ? 200 : 503, { "Content-Type": "application/json" });
-      res.end(JSON.stringify(h));
-    } else if (url === "/metrics") {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "Content-Type": metrics.registry.contentType });
-          res.end(text);
-        },
-        (e) => {
-          res.writeHead(500);
-          res.end(String(e));
-        },
-      );
-    } else {
-      res.writeHead(404, { "Content-Type": "text/plain" });
-      res.end("try /healthz or /metrics\n");
-    }
-  });
-  return new Promise((resolve, reject) => server.listen(port, host, () => resolve(server)).on("error", reject));
-}

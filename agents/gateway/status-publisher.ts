@@ -1,9 +1,12 @@
 /**
- * Writes the gateway's status key under a lease of its own (lib/etcd/status.ts protocol). Always writes the
- * latest status; retries until etcd takes it; grants a new lease when the old one is lost (etcd down longer
- * than the TTL), so the gateway re-appears among the live gateways as soon as etcd is back.
+ * Writes the gateway's status key under a lease of its own (lib/etcd/status.ts protocol; the lease keeper of
+ * lib/agent-kit). Always writes the latest status; retries until etcd takes it; a new lease when the old one
+ * is lost (etcd down longer than the TTL), so the gateway re-appears among the live gateways once etcd is back.
  */
-import type { Etcd3, Lease } from "etcd3";
+import type { Etcd3 } from "etcd3";
+import { LeaseKeeper } from "../../lib/agent-kit/lease";
+import { ReconcileTrigger } from "../../lib/agent-kit/trigger";
+import type { EtcdConnection } from "../../lib/etcd/client";
 import type { GatewayStatus } from "../../lib/etcd/status";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "./metrics";
@@ -28,66 +31,61 @@ export function buildStatus(a: {
   return { protocol: 1, id: a.id, kind: a.kind, appliedRevision: a.appliedRevision, appliedAt: a.appliedAt.toISOString(), endpoints, lastError: a.lastError };
 }
 
-export class StatusPublisher {
-  private lease?: Lease;
+/** Where the agent reports its status (the agent's tests use a fake one). */
+export interface StatusSink {
+  publish(status: GatewayStatus): void;
+  stop(): Promise<void>;
+}
+
+export class StatusPublisher implements StatusSink {
+  private readonly lease: LeaseKeeper;
+  /** One write at a time, always of the latest status; a failed write is retried with backoff. */
+  private readonly trigger: ReconcileTrigger;
   private latest?: string;
   private written?: string;
-  private busy = false;
-  private retry?: NodeJS.Timeout;
-  private stopped = false;
 
-  constructor(private readonly etcd: Etcd3, private readonly key: string, private readonly ttlSeconds: number, private readonly log: Logger, private readonly metrics: Metrics) {}
+  constructor(private readonly etcd: Etcd3, conn: EtcdConnection, private readonly key: string, ttlSeconds: number, private readonly log: Logger, private readonly metrics: Metrics) {
+    this.lease = new LeaseKeeper(etcd, conn, ttlSeconds);
+    this.lease.on("lost", (err: Error) => {
+      this.log.warn({ err: String(err?.message ?? err) }, "status lease lost; will write the status again under a new lease");
+      this.written = undefined;
+      this.trigger.request("lease-lost");
+    });
+    this.trigger = new ReconcileTrigger({
+      run: () => this.write(),
+      onError: (e, attempt, retryInMs) => {
+        this.metrics.failures.inc({ stage: "status" });
+        if (attempt === 1 || attempt % 10 === 0) this.log.warn({ err: (e as Error).message, attempt, retryInMs }, "cannot write status key; retrying");
+      },
+      initialBackoffMs: 250,
+      maxBackoffMs: 2000,
+    });
+  }
 
   publish(status: GatewayStatus): void {
     this.latest = JSON.stringify(status);
-    void this.flush();
+    if (this.latest !== this.written) this.trigger.request("status");
   }
 
-  private newLease(): Lease {
-    const lease = this.etcd.lease(this.ttlSeconds, { autoKeepAlive: true });
-    lease.on("lost", (err) => {
-      if (this.lease !== lease) return;
-      this.log.warn({ err: String(err?.message ?? err) }, "status lease lost; will write the status again under a new lease");
-      this.lease = undefined;
-      this.written = undefined;
-      void this.flush();
-    });
-    return lease;
-  }
-
-  private async flush(): Promise<void> {
-    if (this.busy || this.stopped) return;
-    this.busy = true;
+  private async write(): Promise<void> {
+    const value = this.latest;
+    if (value === undefined || value === this.written) return;
     try {
-      while (!this.stopped && this.latest !== undefined && this.latest !== this.written) {
-        const value = this.latest;
-        if (!this.lease) this.lease = this.newLease();
-        try {
-          await this.lease.put(this.key).value(value).exec();
-          this.written = value;
-        } catch (e) {
-          this.metrics.failures.inc({ stage: "status" });
-          this.log.warn({ err: (e as Error).message }, "cannot write status key; retrying in 1 s");
-          // A put under a lease that etcd no longer knows fails forever: start over with a new lease.
-          if (/lease not found|requested lease not found/i.test(String((e as Error).message))) this.lease = undefined;
-          if (!this.retry) this.retry = setTimeout(() => {
-            this.retry = undefined;
-            void this.flush();
-          }, 1000);
-          return;
-        }
-      }
-    } finally {
-      this.busy = false;
+      const leaseId = await this.lease.ensure();
+      await this.etcd.put(this.key).value(value).lease(leaseId).exec();
+      this.written = value;
+    } catch (e) {
+      // A put under a lease that etcd no longer knows fails forever: start over with a new lease.
+      if (/lease not found|requested lease not found/i.test(String((e as Error).message))) this.lease.release();
+      throw e;
     }
   }
 
   /** Revokes the lease, which deletes the status key: this gateway leaves the set of live gateways. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
+    this.trigger.stop();
     try {
-      await this.lease?.revoke();
+      await this.lease.revoke();
     } catch {
       /* etcd unreachable: the key expires with the lease */
     }

@@ -1,36 +1,12 @@
-/**
- * Bundles the registrator into one JavaScript file for the image (and for tests that run the artefact the
- * image runs). dockerode pulls in ssh2 (for ssh:// Docker hosts), whose optional native add-ons esbuild
- * cannot bundle: they stay external, and ssh2 falls back to pure JavaScript when they are absent (it
- * `require`s them inside try/catch). The registrator never uses ssh, so nothing is lost.
- *
- * etcd3 reads its gRPC definitions at run time from `${__dirname}/../proto/rpc.proto`; in a bundle __dirname
- * is the bundle's folder, so the bundle goes to <out>/bin/ and etcd3's proto files to <out>/proto/.
- */
-import fs from "node:fs";
+/** Bundles the registrator into one JavaScript file for the image (lib/agent-kit/bundle.ts explains the layout). */
 import path from "node:path";
+import { bundleAgent } from "../../lib/agent-kit/bundle";
 
 export const REGISTRATOR_ENTRY = "agents/registrator/main.ts";
 /** The bundle's path inside the output folder (and under /app in the image). */
 export const REGISTRATOR_BUNDLE_FILE = "bin/registrator.js";
-/** Debian bookworm's nodejs. */
-const NODE_TARGET = "node18";
 
 /** Writes <outDir>/bin/registrator.js and <outDir>/proto/; returns the bundle's path. */
 export function bundleRegistrator(projectRoot: string, outDir: string): string {
-  const outfile = path.join(outDir, REGISTRATOR_BUNDLE_FILE);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const esbuild = require("esbuild") as typeof import("esbuild");
-  esbuild.buildSync({
-    entryPoints: [path.join(projectRoot, REGISTRATOR_ENTRY)],
-    outfile,
-    bundle: true,
-    platform: "node",
-    target: NODE_TARGET,
-    format: "cjs",
-    external: ["*.node", "cpu-features"],
-    logLevel: "error",
-  });
-  fs.cpSync(path.join(projectRoot, "node_modules/etcd3/proto"), path.join(outDir, "proto"), { recursive: true });
-  return outfile;
+  return bundleAgent(projectRoot, REGISTRATOR_ENTRY, outDir, path.basename(REGISTRATOR_BUNDLE_FILE, ".js"));
 }

@@ -5,16 +5,18 @@
  * running labelled containers with all keys it owns.
  */
 import type { Etcd3, Watcher } from "etcd3";
-import http from "node:http";
+import type http from "node:http";
 import type { AddressInfo } from "node:net";
 import { connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
 import type { Logger } from "../../lib/log";
 import { DockerSource, eventVerb, type ContainerEvent } from "./docker";
-import { LeaseKeeper, RegistryStore } from "./etcd";
+import { startAgentServer, type HealthReport as AgentHealthReport } from "../../lib/agent-kit/http";
+import { LeaseKeeper } from "../../lib/agent-kit/lease";
+import { ReconcileTrigger } from "../../lib/agent-kit/trigger";
+import { RegistryStore } from "./etcd";
 import { labelNames, registrationFor, type ContainerFacts, type Registration, type RegistrationSettings } from "./labels";
 import { createMetrics, type RegistratorMetrics } from "./metrics";
 import { planSync } from "./planner";
-import { ReconcileTrigger } from "./trigger";
 
 export interface RegistratorConfig {
   etcd: EtcdConnection;
@@ -33,8 +35,7 @@ export interface RegistratorConfig {
 /** Reasons after which every container is inspected again rather than trusting the inspect cache. */
 const FULL_RESYNC = new Set(["start", "periodic", "docker-reconnect", "etcd-reconnect", "lease-lost"]);
 
-export interface HealthReport {
-  ok: boolean;
+export interface HealthReport extends AgentHealthReport {
   registratorId: string;
   docker: "connected" | "disconnected";
   lease: "alive" | "failing" | "none";
@@ -232,28 +233,9 @@ export class Registrator {
     return this.server?.address() as AddressInfo | undefined;
   }
 
-  private listen(at: { host: string; port: number }): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const url = (req.url ?? "/").split("?")[0];
-      if (url === "/healthz") {
-        const h = this.health();
-        res.writeHead(h.ok ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(h) + "\n");
-      } else if (url === "/metrics") {
-        this.metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(text),
-          (err: Error) => res.writeHead(500).end(err.message),
-        );
-      } else {
-        res.writeHead(404, { "content-type": "text/plain" }).end("registrator: GET /healthz or /metrics\n");
-      }
-    });
-    return new Promise((resolve, reject) => {
-      this.server!.once("error", reject);
-      this.server!.listen(at.port, at.host, () => {
-        this.log.info({ address: this.address }, "serving /healthz and /metrics");
-        resolve();
-      });
-    });
+  private async listen(at: { host: string; port: number }): Promise<void> {
+    this.server = await startAgentServer({ name: "registrator", ...at, registry: this.metrics.registry, health: () => this.health() });
+    this.log.info({ address: this.address }, "serving /healthz and /metrics");
   }
 
   /**

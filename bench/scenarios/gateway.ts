@@ -22,6 +22,7 @@ import { parseGatewayStatus } from "../../lib/etcd/status";
 import { startEtcdCluster, type TestCluster } from "../../test/helpers/etcd-cluster";
 import { freePorts, waitFor } from "../../test/helpers/ports";
 import { startProcess, tail, type Proc } from "../../test/helpers/processes";
+import { startBackendProcess } from "../backend-process";
 import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario";
 import { percentile, round } from "../stats";
 
@@ -33,13 +34,6 @@ const ROUNDS = 6;
 const KINDS = ["nginx", "haproxy"] as const;
 type Kind = (typeof KINDS)[number];
 
-const BACKEND_JS = `
-const http = require("http");
-const [port, name] = [Number(process.argv[1]), process.argv[2]];
-const s = http.createServer((req, res) => { res.setHeader("Content-Type", "text/plain"); res.end(name + "\\n"); });
-s.keepAliveTimeout = 120000;
-s.listen(port, "127.0.0.1");
-`;
 
 interface Rig {
   dir: string;
@@ -59,7 +53,7 @@ async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []
   const [listenPort, statsPort, metricsPort] = ports;
   const backends = ports.slice(3).map((port, i) => {
     const name = `b${i}`;
-    return { name, port, addr: `127.0.0.1:${port}`, proc: startProcess("node", ["-e", BACKEND_JS, String(port), name], path.join(dir, `${name}.log`)) };
+    return { name, port, addr: `127.0.0.1:${port}`, proc: startBackendProcess(port, name, path.join(dir, `${name}.log`)) };
   });
   const agent = startProcess(path.resolve("node_modules/.bin/tsx"), [
     "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", `bench-${kind}`,

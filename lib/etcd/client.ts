@@ -288,26 +288,6 @@ export function summarizeProbes(members: MemberProbe[], where: string): Omit<Etc
   return { summary: `etcd members healthy: ${reachable} of ${total} reachable with a leader (${detail}); the failure is likely transient or a slow disk`, reachable, total, quorum: true };
 }
 
-/**
- * Like `explainEtcdError`, but for timeouts and unreachable endpoints it probes the members (`diagnoseEtcd`)
- * and leads with what it found, e.g. "etcd quorum lost: 1 of 3 members reachable, 2 needed (...)".
- */
-export async function explainEtcdErrorDiagnosed(err: unknown, c: EtcdConnection, what: string): Promise<EtcdOperationError> {
-  const explained = explainEtcdError(err, c, what);
-  if (explained.kind !== "timeout" && explained.kind !== "unreachable") return explained;
-  const diagnosis = await diagnoseEtcd(c, { probeTimeoutMs: Math.min(1000, c.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) });
-  return new EtcdOperationError(`${diagnosis.summary}. ${explained.message}`, explained.kind, err);
-}
-
-/** `etcdCall` with a diagnosis of timeouts (adds at most about two probe deadlines to a failure). */
-export async function etcdCallDiagnosed<T>(c: EtcdConnection, what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw await explainEtcdErrorDiagnosed(err, c, what);
-  }
-}
-
 /** Thrown inside `etcdCallResilient` to ask its retry policy for another attempt. */
 class TransientEtcdError extends Error {
   constructor(readonly explained: EtcdOperationError) {

@@ -8,7 +8,6 @@
  * Zero live gateways is a deliberate, logged "done": nothing routes traffic, so there is nothing to wait for.
  */
 import type { Etcd3 } from "etcd3";
-import { connectEtcd, type EtcdConnection } from "./client";
 import { gatewaysPrefix } from "./keys";
 import { describeWaiting, evaluateGate, parseGatewayStatus, type GateTarget, type GateWaiting, type GatewayStatus } from "./status";
 
@@ -163,16 +162,6 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
   } finally {
     finished = true;
     await watcher?.cancel().catch(() => undefined);
-  }
-}
-
-/** `waitForGate` with its own client: connects with `connection`, waits, closes. */
-export async function waitForGateWith(connection: EtcdConnection, root: string, target: GateTarget, opts: GateOptions): Promise<GateResult> {
-  const client = connectEtcd(connection);
-  try {
-    return await waitForGate(client, root, target, opts);
-  } finally {
-    client.close();
   }
 }
 

@@ -9,7 +9,6 @@ import { accessProvider } from "./provider";
 
 export const ACCESS_MODULE = "switchyard";
 export const ACCESS_TYPE_NAME = "EtcdAccess";
-export const ACCESS_TYPE = `pulumi-nodejs:dynamic/${ACCESS_MODULE}:${ACCESS_TYPE_NAME}`;
 
 export interface EtcdAccessArgs {
   /** The operator's connection: the root identity's client certificate. Stored as a secret. */

@@ -9,6 +9,3 @@ export { buildRuntimeBundle } from "../bundled";
 const upstream = bundledProvider(__dirname, "Upstream");
 
 export const upstreamProvider = upstream.provider;
-
-/** For tests and the deployment harness: the hash of the runtime text captured in the provider. */
-export const upstreamRuntimeHash = upstream.hash;

@@ -121,10 +121,15 @@ async function runProgramOnce(config: Record<string, string | number | boolean |
     if (k === "default" || k === "__esModule") continue;
     outputs[k] = await new Promise((resolve) => pulumi.output(v as any).apply((x: unknown) => { resolve(x); return x; }));
   }
-  // Let registrations that no output depends on finish too.
+  // Let registrations that no output depends on finish too. A quiet 20 ms alone misses a registration still
+  // being prepared (a dynamic provider's closure serialization can take longer on a loaded machine), so each
+  // round first waits for the SDK's own count of RPCs in flight to drain (what the language host waits for
+  // before it disconnects), then for a quiet turn that registers nothing new.
+  const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs(): Promise<void> };
   let last = -1;
   while (last !== resources.length) {
     last = resources.length;
+    await settings.waitForRPCs();
     await new Promise((r) => setTimeout(r, 20));
   }
   return withLookups({ resources, outputs });

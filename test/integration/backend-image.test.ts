@@ -11,14 +11,16 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Backend } from "../../components/backend";
 import type { Host } from "../../targets/host";
 import { destroy, up } from "../harness";
 import { waitFor } from "../helpers/ports";
+import { nsName } from "../e2e/fixture";
 
 const engine = new Docker();
-const PREFIX = "sy-test-backend";
+// Suffixed by SWITCHYARD_TEST_NS: two runs on one engine must not share the network or container names.
+const PREFIX = nsName("sy-test-backend");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-test-backend-"));
 const stack = { stateFile: path.join(dir, "state.json"), stack: "backendtest" };
 
@@ -55,14 +57,36 @@ function get(ip: string, p: string): Promise<Answer> {
     }).on("error", reject);
   });
 }
+/** Resolves when the engine reports the start of a container whose name begins with `namePrefix`. */
+async function firstStart(namePrefix: string): Promise<void> {
+  const events = (await engine.getEvents({ filters: { type: ["container"], event: ["start"] } })) as NodeJS.ReadableStream & { destroy(): void };
+  await new Promise<void>((resolve) => {
+    let buffered = "";
+    events.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8");
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      if (lines.some((l) => l.trim() && String(JSON.parse(l).Actor?.Attributes?.name ?? "").startsWith(namePrefix))) resolve();
+    });
+  });
+  events.destroy();
+}
 const health = async (name: string) => (await engine.getContainer(name).inspect()).State.Health?.Status;
 
-afterAll(async () => {
-  await destroy(stack).catch(() => undefined);
-  for (const c of await engine.listContainers({ all: true, filters: { name: [PREFIX] } })) await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-  for (const n of await engine.listNetworks({ filters: { name: [PREFIX] } })) await engine.getNetwork(n.Id).remove().catch(() => undefined);
+/** What a failed run of this file left behind (its own prefix only). */
+async function removeLeftovers(): Promise<void> {
+  // Docker's name filter matches substrings: keep to names that are exactly this run's (not another NS's).
+  const ours = (name: string) => new RegExp(`^/?${PREFIX}-(?!ns\\d)`).test(name);
+  for (const c of await engine.listContainers({ all: true, filters: { name: [PREFIX] } })) if (c.Names.some(ours)) await engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+  for (const n of await engine.listNetworks({ filters: { name: [PREFIX] } })) if (ours(n.Name)) await engine.getNetwork(n.Id).remove().catch(() => undefined);
   // docker.Image leaves its tag on destroy (as the provider does); the test removes what it built.
   for (const i of await engine.listImages({ filters: { reference: [`${PREFIX}-backend`] } })) await engine.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+}
+
+beforeAll(removeLeftovers);
+afterAll(async () => {
+  await destroy(stack).catch(() => undefined);
+  await removeLeftovers();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -114,9 +138,20 @@ describe("the demo backend image", () => {
   it("a switch removes the old version gracefully: a request in flight to v1 completes", async () => {
     const [name, ip] = good[0];
     await waitFor(`${name} answering`, () => get(ip, "/"), 30_000, 200);
-    const inFlight = get(ip, "/?delay=2000");
+    // Started once the first v2 container has started, held 6 s (below the 10 s stop grace): it must still be
+    // in flight when the harness begins deleting v1, and the delete must wait for it.
+    let answeredAt = 0;
+    const inFlight = firstStart(`${PREFIX}-demo-v2-`).then(() => get(ip, "/?delay=6000")).then((a) => {
+      answeredAt = Date.now();
+      return a;
+    });
     const r = await up(program("v2"), stack);
     expect(await inFlight).toMatchObject({ status: 200, body: `v1 ${name}\n` });
+    // The resource of container `name` is its name without the prefix.
+    const deleteOld = r.steps.find((s) => s.op === "delete" && s.name === name.slice(PREFIX.length + 1));
+    if (!deleteOld) throw new Error(`no delete step for ${name}: ${r.steps.map((s) => `${s.op} ${s.name}`).join(", ")}`);
+    expect(answeredAt, "the request ended before the v1 delete started: it proves nothing about the drain").toBeGreaterThanOrEqual(deleteOld.started);
+    expect(deleteOld.finished).toBeGreaterThanOrEqual(answeredAt);
     const steps = r.steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
     // New containers first, then the old ones (independent of each other, so in either order).
     expect(steps.slice(0, 2).sort()).toEqual(["create demo-v2-local-0", "create demo-v2-local-1"]);

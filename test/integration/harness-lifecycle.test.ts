@@ -15,7 +15,10 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sy-test-harness-"));
 const stateFile = path.join(dir, "state.json");
 const file = path.join(dir, "written-by-dynamic-provider.txt");
 const stack = { stateFile, project: "harnesstest", stack: "t" };
-const knobs = (k: Partial<TinyKnobs> = {}): TinyKnobs => ({ variant: "a", file, full: true, ...k });
+// The base image under a tag of the test's own: removing an extra tag always succeeds (it only untags, even
+// with child images or containers using the image), so a harness that ignored keepLocally would remove it.
+const BASE_TAG = `${PREFIX}base:keep`;
+const knobs = (k: Partial<TinyKnobs> = {}): TinyKnobs => ({ variant: "a", file, full: true, baseImage: BASE_TAG, ...k });
 
 async function leftovers(): Promise<string[]> {
   const byName = (n: string) => n.replace(/^\//, "").startsWith(PREFIX);
@@ -37,11 +40,16 @@ const idx = (steps: Step[], op: string, name: string) => steps.findIndex((s) => 
 const changed = (steps: Step[]) => steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${s.name}`);
 
 describe("deployment harness", () => {
-  beforeAll(removeLeftovers);
+  beforeAll(async () => {
+    await removeLeftovers();
+    const [repo, tag] = BASE_TAG.split(":");
+    await docker.getImage("debian:bookworm-slim").tag({ repo, tag });
+  });
   afterAll(async () => {
     await destroy(stack).catch(() => undefined);
     await removeLeftovers();
     await docker.getImage(`${PREFIX}tiny:1`).remove({ force: true }).catch(() => undefined);
+    await docker.getImage(BASE_TAG).remove().catch(() => undefined); // only untags: debian:bookworm-slim stays
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,8 +120,9 @@ describe("deployment harness", () => {
     for (const c of ["first", "third"]) expect(order.indexOf(c)).toBeLessThan(order.indexOf("net"));
     expect(order).toEqual(expect.arrayContaining(["first", "third", "net", "data", "image"]));
     expect(await leftovers()).toEqual([]);
-    // keepLocally: the base image stays.
-    expect((await docker.getImage("debian:bookworm-slim").inspect()).Id).toMatch(/^sha256:/);
+    // keepLocally: the RemoteImage leaves the state (a delete step) while the image it names stays.
+    expect(steps.filter((s) => s.name === "base").map((s) => s.op)).toEqual(["delete"]);
+    expect((await docker.getImage(BASE_TAG).inspect()).RepoTags).toContain(BASE_TAG);
     expect(JSON.parse(fs.readFileSync(stateFile, "utf8")).resources).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { connectEtcd, type EtcdConnection } from "../../lib/etcd/client";
 import { loadSerializedProvider } from "../../provider/upstream/host";
 import { captureProviderText } from "../../provider/upstream/testing";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
+import { waitFor } from "../helpers/ports";
 
 let cluster: TestCluster;
 let admin: Etcd3;
@@ -238,8 +239,16 @@ describe("Upstream provider against a real etcd (serialized text)", () => {
     } finally {
       for (const i of victims) await cluster.restart(i);
     }
-    // Had the create proposed its write, the returning members would now commit it.
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await admin.get(key).string()).toBeNull();
+    // Had the create proposed its write, the returning members would commit it. A marker written after the
+    // restart is ordered after anything the old leader's log held (committed before it, or discarded), so once
+    // the marker is readable, the key's absence is final; polling for a few seconds more checks that too.
+    const marker = `${r}/after-restart`;
+    await waitFor("a write to succeed once quorum is back", async () => { await admin.put(marker).value("1"); return true; }, 30_000, 200);
+    expect(await admin.get(marker).string()).toBe("1");
+    const until = Date.now() + 3000;
+    while (Date.now() < until) {
+      expect(await admin.get(key).string()).toBeNull();
+      await new Promise((res) => setTimeout(res, 250));
+    }
   });
 });

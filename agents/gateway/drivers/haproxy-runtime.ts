@@ -4,6 +4,7 @@
  */
 import net from "node:net";
 import type { ProxyView } from "../view";
+import type { RoutedServer } from "./types";
 
 export interface RuntimeServer {
   backend: string;
@@ -40,6 +41,35 @@ export function stateFromView(view: ProxyView): RuntimeState {
   return state;
 }
 
+/** The state of servers read back from a running haproxy (`show servers state`). */
+export function stateFromServers(servers: RoutedServer[]): RuntimeState {
+  const state: RuntimeState = new Map();
+  for (const s of servers) state.set(keyOf(s.backend, s.server), { backend: s.backend, server: s.server, addr: `${s.host}:${s.port}`, host: s.host, port: s.port, weight: s.weight ?? 1, enabled: s.enabled });
+  return state;
+}
+
+/** srv_admin_state bits that keep a server out of rotation: forced, inherited, config, resolution, hostname maintenance. */
+const MAINT_BITS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
+
+/**
+ * Pure: `show servers state` output (format version 1) → the servers of switchyard's backends (sy_*, not the
+ * built-in sy__no_service), enabled unless an admin state bit puts them in maintenance.
+ */
+export function parseServersState(text: string): RoutedServer[] {
+  const lines = text.split("\n").map((l) => l.trim()).filter(Boolean);
+  const header = lines.find((l) => l.startsWith("# "))?.slice(2).split(/\s+/);
+  if (!header) return [];
+  const col = (name: string) => header.indexOf(name);
+  const [be, name, addr, admin, weight, port] = ["be_name", "srv_name", "srv_addr", "srv_admin_state", "srv_uweight", "srv_port"].map(col);
+  const out: RoutedServer[] = [];
+  for (const l of lines) {
+    if (l.startsWith("#") || !/^\d+\s/.test(l)) continue;
+    const f = l.split(/\s+/);
+    if (!f[be]?.startsWith("sy_") || f[be] === "sy__no_service") continue;
+    out.push({ backend: f[be], server: f[name], host: f[addr], port: Number(f[port]), weight: Number(f[weight]), enabled: (Number(f[admin]) & MAINT_BITS) === 0 });
+  }
+  return out;
+}
 
 export function planRuntime(current: RuntimeState, view: ProxyView, forceAfterDelFailures = 5): RuntimeOp[] {
   const ops: RuntimeOp[] = [];

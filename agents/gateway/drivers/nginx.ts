@@ -1,19 +1,18 @@
 /**
- * nginx driver (confd's "resource" stage for nginx): render → `nginx -t` on the staged file → atomic rename →
- * start or HUP (graceful reload). Membership goes through the Lua admin endpoint on a unix socket: the peers
- * file is rewritten atomically, then the workers reload it into the shared dict — no reload, so keep-alive
- * clients never see a connection closed by a retiring worker.
+ * nginx driver: the shared pipeline (pipeline.ts) with `nginx -t` and SIGHUP; membership goes through the Lua
+ * admin endpoint on a unix socket: the peers file is rewritten atomically, then the workers reload it into the
+ * shared dict — no reload, so keep-alive clients never see a connection closed by a retiring worker.
  */
-import fs from "node:fs";
 import http from "node:http";
+import fs from "node:fs";
 import path from "node:path";
 import type { Logger } from "../../../lib/log";
 import type { Metrics } from "../metrics";
-import { BUILTIN_TEMPLATES, pathsIn, renderConfig, renderNginxPeers, type RenderSettings } from "../render";
-import type { ProxyView } from "../view";
-import { findRunningMaster, runCommand, Supervised, until, writeAtomic } from "./process";
-import { childPids, waitStoppedListening } from "./retire";
-import { ApplyError, type ProxyDriver } from "./types";
+import { ProxyPipeline } from "../pipeline";
+import { pathsIn, renderNginxPeers, type RenderSettings } from "../render";
+import { backendName, type ProxyView } from "../view";
+import { writeAtomic } from "./process";
+import { ApplyError, type AdoptedProxy, type ProxyDriver, type RoutedServer } from "./types";
 
 export interface NginxDriverOptions {
   settings: RenderSettings;
@@ -38,93 +37,82 @@ export function adminRequest(socketPath: string, method: string, urlPath: string
   });
 }
 
+/** Pure: peers lines ("service sticky name host port weight ...", as renderNginxPeers writes) → routed servers. */
+export function parseNginxPeers(text: string): RoutedServer[] {
+  const out: RoutedServer[] = [];
+  for (const line of text.split("\n")) {
+    const t = line.trim().split(/\s+/).filter(Boolean);
+    if (t.length < 2) continue;
+    for (let i = 2; i + 3 < t.length; i += 4) {
+      const port = Number(t[i + 2]);
+      if (!Number.isInteger(port)) continue;
+      out.push({ backend: backendName(t[0]), server: t[i], host: t[i + 1], port, enabled: true });
+    }
+  }
+  return out;
+}
+
 export class NginxDriver implements ProxyDriver {
   readonly kind = "nginx" as const;
   onRestart?: () => void;
   private readonly paths;
-  private readonly confFile;
-  private readonly proc: Supervised;
-  private generation?: string;
+  private readonly pipeline: ProxyPipeline;
 
   constructor(private readonly o: NginxDriverOptions) {
     const dir = o.settings.workDir;
-    this.paths = pathsIn(dir);
-    this.confFile = path.join(dir, "nginx.conf");
+    const paths = pathsIn(dir);
+    this.paths = paths;
+    const configFile = path.join(dir, "nginx.conf");
+    const errorLog = path.join(dir, "nginx-error.log");
     for (const sub of ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"]) fs.mkdirSync(path.join(dir, sub), { recursive: true });
-    this.proc = new Supervised(
-      "nginx",
-      o.nginxBinary,
-      () => ["-p", dir, "-c", this.confFile, "-e", path.join(dir, "nginx-error.log"), "-g", "daemon off;"],
-      path.join(dir, "nginx.out"),
-      o.log,
-      () => fs.rmSync(this.paths.adminSocket, { force: true }),
-      () => {
-        o.metrics.failures.inc({ stage: "proxy_exit" });
-        this.proc.restartSoon(500, () => void this.waitGeneration(15_000).then(() => this.onRestart?.()));
-      },
-    );
-    // An nginx left by a previous agent keeps serving; the first apply reloads it gracefully.
-    const running = findRunningMaster(path.join(dir, "nginx.pid"), this.confFile);
-    if (running) this.proc.adopt(running);
+    this.pipeline = new ProxyPipeline({
+      kind: "nginx",
+      binary: o.nginxBinary,
+      configFile,
+      pidFile: path.join(dir, "nginx.pid"),
+      outFile: path.join(dir, "nginx.out"),
+      errorLog,
+      startArgs: () => ["-p", dir, "-c", configFile, "-e", errorLog, "-g", "daemon off;"],
+      validateArgs: (staged) => ["-t", "-q", "-p", dir, "-c", staged, "-e", errorLog],
+      validateLabel: "nginx -t",
+      reloadSignal: "SIGHUP",
+      // SIGQUIT: graceful shutdown (finish in-flight requests).
+      stopSignal: "SIGQUIT",
+      beforeStart: () => fs.rmSync(paths.adminSocket, { force: true }),
+      loadedMarker: async () => (await adminRequest(paths.adminSocket, "GET", "/generation", 1000)).body,
+      tookEffect: (marker, _before, generation) => marker === generation,
+      // Peers before the swap: the (re)starting master runs init_by_lua, which loads them into the shared dict.
+      beforeSwap: (view) => writeAtomic(paths.peersFile, renderNginxPeers(view)),
+    }, o);
+    this.pipeline.onRestart = () => this.onRestart?.();
   }
 
   running(): boolean {
-    return this.proc.running();
+    return this.pipeline.running();
   }
 
-  private template(): string {
-    if (!this.o.templateFile) return BUILTIN_TEMPLATES.nginx;
+  /** What the adopted nginx's shared dict routes (its admin endpoint), else the peers file it loaded last. */
+  async adopt(): Promise<AdoptedProxy | undefined> {
+    if (!this.pipeline.adopted) return undefined;
+    let text: string | undefined;
     try {
-      return fs.readFileSync(this.o.templateFile, "utf8");
-    } catch (e) {
-      throw new ApplyError("render", `cannot read template ${this.o.templateFile}: ${(e as Error).message}`);
+      const res = await adminRequest(this.paths.adminSocket, "GET", "/peers/current", 1000);
+      if (res.status === 200) text = res.body;
+    } catch {
+      /* an older or user template without the dump location: fall back to the file */
     }
-  }
-
-  private async waitGeneration(timeoutMs: number): Promise<boolean> {
-    const want = this.generation;
-    return until(async () => (await adminRequest(this.paths.adminSocket, "GET", "/generation", 1000)).body === want, timeoutMs);
-  }
-
-  async applyStructure(view: ProxyView): Promise<void> {
-    const { metrics } = this.o;
-    let rendered;
-    try {
-      rendered = renderConfig(this.template(), view, this.o.settings);
-    } catch (e) {
-      metrics.renders.inc({ result: "error" });
-      throw e instanceof ApplyError ? e : new ApplyError("render", `template error: ${(e as Error).message}`);
-    }
-    const staged = `${this.confFile}.staged`;
-    fs.writeFileSync(staged, rendered.text);
-    const check = await runCommand(this.o.nginxBinary, ["-t", "-q", "-p", this.o.settings.workDir, "-c", staged, "-e", path.join(this.o.settings.workDir, "nginx-error.log")]);
-    if (check.code !== 0) {
-      metrics.renders.inc({ result: "invalid" });
-      throw new ApplyError("validate", `nginx -t rejected the rendered config: ${lastLines(check.output)}`);
-    }
-    metrics.renders.inc({ result: "ok" });
-    // Peers before the swap: the (re)starting master runs init_by_lua, which loads them into the shared dict.
-    writeAtomic(this.paths.peersFile, renderNginxPeers(view));
-    fs.renameSync(staged, this.confFile);
-    this.generation = rendered.generation;
-    if (!this.proc.running()) {
-      this.proc.start();
-      if (!(await this.waitGeneration(15_000))) {
-        metrics.reloads.inc({ result: "error" });
-        throw new ApplyError("start", `nginx did not come up; see ${path.join(this.o.settings.workDir, "nginx-error.log")}`);
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(this.paths.peersFile, "utf8");
+      } catch {
+        text = "";
       }
-      return;
     }
-    const oldWorkers = this.proc.pid ? childPids(this.proc.pid) : [];
-    this.proc.signal("SIGHUP");
-    if (!(await this.waitGeneration(15_000))) {
-      metrics.reloads.inc({ result: "error" });
-      throw new ApplyError("reload", `nginx did not load generation ${rendered.generation}; see nginx-error.log`);
-    }
-    if (!(await waitStoppedListening(oldWorkers, this.o.settings.listenPort, 5000))) {
-      this.o.log.warn({ oldWorkers }, "old nginx workers still listen 5 s after the reload");
-    }
-    metrics.reloads.inc({ result: "ok" });
+    return { structure: this.pipeline.adoptedStructure(), servers: parseNginxPeers(text) };
+  }
+
+  applyStructure(view: ProxyView): Promise<void> {
+    return this.pipeline.apply(view);
   }
 
   async applyMembership(view: ProxyView): Promise<void> {
@@ -139,12 +127,7 @@ export class NginxDriver implements ProxyDriver {
     }
   }
 
-  async stop(): Promise<void> {
-    // SIGQUIT: graceful shutdown (finish in-flight requests).
-    await this.proc.stop("SIGQUIT", 5000);
+  stop(): Promise<void> {
+    return this.pipeline.stop();
   }
-}
-
-export function lastLines(text: string, n = 4): string {
-  return text.split("\n").filter(Boolean).slice(-n).join(" | ");
 }

@@ -178,6 +178,16 @@ http {
         ngx.say(gen)
       }
     }
+    # What the shared dict routes now, one "service sticky name host port weight ..." line per service: a new
+    # agent adopting this nginx reads it, so endpoints it routes stay routed.
+    location = /peers/current {
+      content_by_lua_block {
+        local dict = ngx.shared.switchyard_peers
+        for _, k in ipairs(dict:get_keys(0)) do
+          if k:sub(1, 4) == "svc:" then ngx.say(k:sub(5), " ", dict:get(k)) end
+        end
+      }
+    }
     location = /generation {
       content_by_lua_block { ngx.say("{{generation}}") }
     }
