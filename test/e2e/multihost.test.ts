@@ -107,6 +107,9 @@ describe.skipIf(!process.env.SWITCHYARD_MULTIHOST)("switchyard on four hosts (ho
       Env: ["VERSION=byhand", `CONTAINER_NAME=${name}`, "PORT=8080"],
       Labels: { "switchyard.service": "app" },
       ExposedPorts: { "8080/tcp": {} },
+      // As 001's `docker run -P` of an image without a healthcheck: the demo image's own exec healthcheck would
+      // hold registration back until healthy, and exec probes time out on a loaded 2-core machine.
+      Healthcheck: { Test: ["NONE"] },
       HostConfig: { PublishAllPorts: true },
     });
     await c.start();
