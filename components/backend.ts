@@ -6,6 +6,9 @@
  *
  * The image is the demo service (agents/backend) built on each host, unless `image` names any HTTP image.
  */
+import { settingDefault } from "../config/settings";
+import { ConfigError } from "../config/validate";
+import { nameProblem } from "../lib/etcd/keys";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import crypto from "node:crypto";
@@ -65,15 +68,15 @@ export interface BackendReplica {
   index: number;
 }
 
-const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
 /** The replicas of one version, named `<prefix>-<service>-<version>-<host>-<i>`. Pure; validates the parts. */
 export function backendReplicas(name: string, a: Pick<BackendArgs, "prefix" | "service" | "version" | "hosts" | "replicas">): BackendReplica[] {
-  const replicas = a.replicas ?? 2;
+  const replicas = a.replicas ?? settingDefault<number>("backend.replicas");
   if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`Backend ${name}: replicas must be a positive integer, got ${replicas}`);
   if (a.hosts.length === 0) throw new Error(`Backend ${name}: no backend hosts`);
   for (const [what, v] of [["service", a.service], ["version", a.version]] as const) {
-    if (!DOCKER_NAME.test(v)) throw new Error(`Backend ${name}: ${what} "${v}" cannot be part of a container name (letters, digits, "_", ".", "-")`);
+    // The key schema's name rule (lib/etcd/keys.ts) is also a valid container name part: one rule for both.
+    const problem = nameProblem(what, v);
+    if (problem) throw new ConfigError([`switchyard:backend.${what} = "${v}": ${what} "${v}" cannot be part of a container name or key (${problem})`]);
   }
   return a.hosts.flatMap((host) =>
     Array.from({ length: replicas }, (_, index) => ({
@@ -101,8 +104,8 @@ export class Backend extends pulumi.ComponentResource {
 
   constructor(name: string, args: BackendArgs, opts?: pulumi.ComponentResourceOptions) {
     super("switchyard:backend:Backend", name, {}, opts);
-    const port = args.port ?? 8080;
-    const healthPath = args.healthPath ?? "/healthz";
+    const port = args.port ?? settingDefault<number>("backend.port");
+    const healthPath = args.healthPath ?? settingDefault<string>("backend.healthPath");
     const replicas = backendReplicas(name, args);
     this.version = args.version;
 

@@ -52,3 +52,10 @@ export const SETTINGS: SettingSpec[] = [
   { key: "aws.ami", type: "string", default: "", target: "aws", description: "AMI id of every host; empty looks up the newest official Debian 12 amd64 image (aws target)." },
   { key: "aws.sshUser", type: "string", default: "admin", target: "aws", description: "Login user of the AMI: admin on Debian, ec2-user on Amazon Linux (aws target)." },
 ];
+
+/** A setting's default, for components that need it without reading config: one source for every default. */
+export function settingDefault<T extends string | number | boolean | string[]>(key: string): T {
+  const spec = SETTINGS.find((s) => s.key === key);
+  if (!spec || spec.default === undefined) throw new Error(`setting ${key} has no default in config/settings.ts`);
+  return spec.default as T;
+}

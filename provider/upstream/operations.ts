@@ -1,7 +1,7 @@
 /**
  * The Upstream provider's etcd I/O: create, read, update, delete of one upstream key, each with the
- * ownership rules of spec.ts and the gate of lib/etcd/gate.ts. Every call opens its own client (the
- * provider holds no state between calls) and closes it.
+ * ownership rules of spec.ts and the gate of lib/etcd/gate.ts. The provider keeps no resource state between
+ * calls; only an etcd client is reused while calls keep coming (withClient).
  *
  * Writes are single transactions so that ownership checks and writes cannot interleave with other writers:
  *   create  : if createRevision == 0 then put, else get
@@ -20,12 +20,36 @@ export interface OperationOptions {
   log?: GateLog;
 }
 
+/**
+ * One client per connection while operations keep coming, closed after IDLE_CLIENT_MS without one: Pulumi runs
+ * many creates and deletes in one provider process, and a fresh gRPC channel per call was most of an ungated
+ * create's tail latency. The idle timer is unref'd, so it never keeps a process alive.
+ */
+const IDLE_CLIENT_MS = 1000;
+const clients = new Map<string, { client: Etcd3; users: number; idle?: NodeJS.Timeout }>();
+
 async function withClient<T>(c: EtcdConnection, fn: (client: Etcd3) => Promise<T>): Promise<T> {
-  const client = connectEtcd(c);
+  const key = JSON.stringify(c);
+  let entry = clients.get(key);
+  if (!entry) {
+    entry = { client: connectEtcd(c), users: 0 };
+    clients.set(key, entry);
+  }
+  const e = entry;
+  if (e.idle) clearTimeout(e.idle);
+  e.idle = undefined;
+  e.users++;
   try {
-    return await fn(client);
+    return await fn(e.client);
   } finally {
-    client.close();
+    if (--e.users === 0) {
+      e.idle = setTimeout(() => {
+        if (e.users > 0 || clients.get(key) !== e) return;
+        clients.delete(key);
+        e.client.close();
+      }, IDLE_CLIENT_MS);
+      e.idle.unref();
+    }
   }
 }
 
