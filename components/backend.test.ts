@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Host } from "../targets/host";
-import { recordResources, value } from "../test/helpers/component-mocks";
+import { recordResources, value, waitForRegistrations } from "../test/helpers/component-mocks";
 
 const seen = recordResources();
 
@@ -70,8 +70,10 @@ describe("Backend (under mocks)", () => {
   it("runs any HTTP image instead of the demo one, without the demo healthcheck", async () => {
     const { Backend } = await import("./backend");
     seen.length = 0;
-    new Backend("web", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.22", port: 80 });
-    await new Promise((r) => setTimeout(r, 50));
+    const web = new Backend("web", { service: "web", version: "v7", replicas: 1, hosts: [await fakeHost("local")], prefix: "sy-test", image: "nginx:1.22", port: 80 });
+    // Registered, and nothing else still on its way to the mock monitor (the SDK's count of RPCs in flight).
+    await value(web.containers[0].container.id);
+    await waitForRegistrations();
     const c = seen.find((s) => s.type === "docker:index/container:Container")!;
     expect(c.inputs).toMatchObject({ name: "sy-test-web-v7-local-0", image: "nginx:1.22" });
     expect(c.inputs.healthcheck).toBeUndefined();

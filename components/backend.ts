@@ -16,6 +16,7 @@ import type { EtcdConnection } from "../lib/etcd/client";
 import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "../provider/upstream";
 import type { Host } from "../targets/host";
 import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
 /** The demo image probes its own health endpoint (it has node, not curl). */
@@ -137,7 +138,7 @@ export class Backend extends pulumi.ComponentResource {
         healthcheck,
         // On delete the provider stops the container with this grace (SIGTERM first), so in-flight requests finish.
         destroyGraceSeconds: args.stopGraceSeconds ?? 10,
-      }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true });
+      }, { parent: this, provider: r.host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
 
       const address = pulumi.interpolate`${dial.host}:${dial.port}`;
       const upstream = args.upstream

@@ -12,6 +12,7 @@ import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
 import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const GATEWAY_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/gateway/image", bundles: { "gateway.js": "agents/gateway/main.ts" } };
 export const GATEWAY_PORT = 8000;
@@ -145,7 +146,7 @@ export class Gateway extends pulumi.ComponentResource {
         { label: "switchyard.role", value: "gateway" },
         { label: "switchyard.gateway.kind", value: args.kind },
       ],
-    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true });
+    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
 
     const publicAddress = args.host.externalAddress("public");
     this.url = pulumi.interpolate`http://${publicAddress}:${port}`;

@@ -17,6 +17,7 @@ import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
 import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const REGISTRATOR_METRICS_PORT = 9102;
 export const DOCKER_SOCKET = "/var/run/docker.sock";
@@ -135,7 +136,7 @@ export class Registrator extends pulumi.ComponentResource {
           { label: "switchyard.stack", value: args.prefix },
           { label: "switchyard.role", value: "registrator" },
         ],
-      }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
+      }, { parent: this, provider: host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
       this.containers.push(container);
       this.metricsUrls.push(pulumi.interpolate`http://${host.externalAddress("operator")}:${metricsPort}/metrics`);
     }

@@ -8,7 +8,7 @@
  *    rejects the value, and by the matching policy on the resources (captured, or captured and mutated
  *    where no setting can produce the broken shape).
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { policies } from "../policy/policies";
 import { containerHealthcheck, ec2Imdsv2Required, ec2RootVolumeEncrypted, etcdClusterComplete, etcdMemberCount, etcdPortsNotPublic, etcdSingleMember, etcdTlsAcrossHosts, imagesPinned, sshNotOpenToWorld } from "../policy/policies";
 import { TYPES } from "../policy/resources";
@@ -149,10 +149,13 @@ describe("policy pack on the real program, broken configs", () => {
 });
 
 describe("policy pack on the aws program (Pulumi.aws.yaml)", () => {
+  // Captured once for the file's tests (each mutates its own copy), so no test depends on another having run.
   let clean: ResourceCase[];
   const fresh = () => structuredClone(clean);
-  it("reports nothing, and looked at the security group, the instances and three TLS members reachable across hosts", async () => {
+  beforeAll(async () => {
     clean = asCases(await runProgram(exampleAwsConfig()));
+  }, 60_000);
+  it("reports nothing, and looked at the security group, the instances and three TLS members reachable across hosts", async () => {
     expect(await runAllPolicies(policies, clean)).toEqual([]);
     expect(await applicableCount(etcdPortsNotPublic, clean)).toBe(clean.filter((c) => c.type === TYPES.container || c.type === TYPES.securityGroup).length);
     expect(await applicableCount(ec2Imdsv2Required, clean)).toBe(4);

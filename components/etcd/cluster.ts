@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../../targets/host";
 import { memberFlags, type EtcdMemberAddress, type EtcdTlsFiles } from "./flags";
 import { etcdImageOn } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "../container-options";
 
 export const ETCD_CLIENT_PORT = 2379;
 export const ETCD_PEER_PORT = 2380;
@@ -123,7 +124,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
           { label: "switchyard.etcd.cluster", value: args.clusterToken },
           { label: "switchyard.etcd.member", value: a.name },
         ],
-      }, { parent: this, provider: host.provider, deleteBeforeReplace: true });
+      }, { parent: this, provider: host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
     });
     this.registerOutputs({ members: this.members, memberNames: this.memberNames, containers: this.containers.map((c) => c.name) });
   }

@@ -8,6 +8,7 @@ import type { Host } from "../../targets/host";
 import { ETCD_CLIENT_PORT, ETCD_PKI_FILES, etcdHealthcheck, pkiUploads, type EtcdTlsMaterial } from "./cluster";
 import { proxyFlags, type EtcdMemberAddress } from "./flags";
 import { etcdImageOn } from "./image";
+import { CONTAINER_IGNORE_CHANGES } from "../container-options";
 
 /** The proxy's container name: what containers dial, so every member certificate names it. */
 export const etcdProxyContainerName = (prefix: string) => `${prefix}-etcd-proxy`;
@@ -54,7 +55,7 @@ export class EtcdProxy extends pulumi.ComponentResource {
         { label: "switchyard.stack", value: args.prefix },
         { label: "switchyard.role", value: "etcd-proxy" },
       ],
-    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true });
+    }, { parent: this, provider: args.host.provider, deleteBeforeReplace: true, ignoreChanges: CONTAINER_IGNORE_CHANGES });
     const scheme = args.tls ? "https" : "http";
     this.internalEndpoint = pulumi.interpolate`${scheme}://${dial.host}:${dial.port}`;
     this.operatorEndpoint = pulumi.interpolate`${scheme}://${args.host.externalAddress("operator")}:${args.operatorPort}`;

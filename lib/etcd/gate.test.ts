@@ -1,5 +1,5 @@
 import type { Etcd3 } from "etcd3";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { describeTarget, GateFailedError, overdueUnhealthy, parseStatuses, waitForGate, type GateLog } from "./gate";
 import type { GatewayStatus } from "./status";
 
@@ -62,6 +62,12 @@ function recordingLog() {
 const routed = { expect: "routed" as const, revision: 10, endpoint: "app/v2-0", addr: "10.0.0.7:80" };
 
 describe("waitForGate", () => {
+  // Time is the test's: fake timers (and Date) make "still waiting" and "gave up at 200 ms" exact, not races
+  // against a loaded machine's scheduler.
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("zero live gateways: done at once, logged as a deliberate case", async () => {
     const f = fakeClient();
     const { log, lines } = recordingLog();
@@ -71,49 +77,76 @@ describe("waitForGate", () => {
   });
 
   it("waits until every gateway has applied the revision and routes the endpoint healthy (woken by the watch)", async () => {
+    vi.useFakeTimers();
     const f = fakeClient({ "/sy/gateways/a": status("a", 9, {}), "/sy/gateways/b": status("b", 9, {}) });
     const { log } = recordingLog();
+    // A poll every 10 s and a 5 s deadline: only the watch can end the wait without the clock moving on.
     const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 5000, pollMs: 10_000, log });
-    await new Promise((r) => setTimeout(r, 50));
-    f.set({ "/sy/gateways/a": status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }), "/sy/gateways/b": status("b", 9, {}) });
-    await new Promise((r) => setTimeout(r, 50));
     let settled = false;
-    void waiting.then(() => (settled = true));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(settled).toBe(false);
+    void waiting.then(() => (settled = true), () => (settled = true));
+    await vi.advanceTimersByTimeAsync(0);
+    const listsBefore = f.lists();
+    expect(listsBefore).toBe(1);
+    f.set({ "/sy/gateways/a": status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }), "/sy/gateways/b": status("b", 9, {}) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(f.lists()).toBe(listsBefore + 1); // the watch event made it re-list at once
+    expect(settled).toBe(false); // gateway b has not applied revision 10 yet
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(settled).toBe(false); // nor has anything changed in 4 s: still waiting, no poll yet
     f.set({
       "/sy/gateways/a": status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
       "/sy/gateways/b": status("b", 11, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
     });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(true);
     const r = await waiting;
     expect(r.gateways.sort()).toEqual(["a", "b"]);
     expect(r.noGateways).toBe(false);
+    expect(r.waitedMs).toBe(4000);
     expect(f.cancelled()).toBe(1);
   });
 
-  it("times out with every gateway's reason", async () => {
+  it("times out with every gateway's reason, at the timeout and not before", async () => {
+    vi.useFakeTimers();
     const f = fakeClient({ "/sy/gateways/a": status("a", 9, {}) });
-    const err = await waitForGate(f.client, "/sy", routed, { timeoutMs: 200, pollMs: 50, log: recordingLog().log }).catch((e) => e);
+    let outcome: unknown;
+    const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 200, pollMs: 50, log: recordingLog().log }).then(() => "passed", (e) => e);
+    void waiting.then((x) => (outcome = x));
+    await vi.advanceTimersByTimeAsync(199);
+    expect(outcome).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    const err = (await waiting) as GateFailedError;
     expect(err).toBeInstanceOf(GateFailedError);
     expect(err.reason).toBe("timeout");
     expect(err.message).toMatch(/timed out after 200 ms .*gateway a has applied revision 9, waiting for 10/);
-    expect(f.lists()).toBeGreaterThan(1); // polling is the backstop when no watch event comes
+    expect(f.lists()).toBe(5); // polling is the backstop when no watch event comes: at 0, 50, 100, 150, 200 ms
   });
 
   it("fails before the timeout once the endpoint has been unhealthy for the grace period", async () => {
+    vi.useFakeTimers();
     const f = fakeClient({ "/sy/gateways/a": status("a", 12, { "app/v2-0": { addr: "10.0.0.7:80", health: "unhealthy", reason: "GET / -> 502" } }) });
-    const started = Date.now();
-    const err = await waitForGate(f.client, "/sy", routed, { timeoutMs: 10_000, unhealthyGraceMs: 150, pollMs: 30, log: recordingLog().log }).catch((e) => e);
+    let outcome: unknown;
+    const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 10_000, unhealthyGraceMs: 150, pollMs: 30, log: recordingLog().log }).then(() => "passed", (e) => e);
+    void waiting.then((x) => (outcome = x));
+    await vi.advanceTimersByTimeAsync(149);
+    expect(outcome).toBeUndefined(); // within the grace period it keeps waiting
+    await vi.advanceTimersByTimeAsync(31); // the first poll at or past 150 ms
+    const err = (await waiting) as GateFailedError;
     expect(err.reason).toBe("unhealthy");
     expect(err.message).toContain("gateway a reports app/v2-0 unhealthy: GET / -> 502");
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(err.waitedMs).toBe(150);
   });
 
   it("keeps waiting through etcd errors and reports them on timeout", async () => {
+    vi.useFakeTimers();
     const f = fakeClient();
     f.failWith(new Error("14 UNAVAILABLE: connect ECONNREFUSED"));
-    const err = await waitForGate(f.client, "/sy", routed, { timeoutMs: 150, pollMs: 30, log: recordingLog().log }).catch((e) => e);
+    const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 150, pollMs: 30, log: recordingLog().log }).catch((e) => e);
+    await vi.advanceTimersByTimeAsync(150);
+    const err = await waiting;
+    expect(err.reason).toBe("timeout");
     expect(err.message).toMatch(/could not list \/sy\/gateways\/: 14 UNAVAILABLE/);
+    expect(f.lists()).toBe(6); // it kept listing: at 0, 30, 60, 90, 120, 150 ms
   });
 
   it("unrouted: done when no gateway lists the endpoint any more; unparsable status keys are skipped", async () => {

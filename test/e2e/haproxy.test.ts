@@ -1,4 +1,5 @@
 import { describe } from "vitest";
+import { e2eName } from "./fixture";
 import { journey } from "./journey";
 
-describe("the journey with the haproxy gateway", () => journey("haproxy", 22370));
+describe(e2eName("the journey with the haproxy gateway"), () => journey("haproxy", 22370));

@@ -2,11 +2,17 @@
  * The journey every gateway kind must pass: up from nothing, a blue-green switch under keep-alive load with
  * zero failed requests, a bad release that is refused while the good version keeps serving, and a destroy
  * that leaves nothing. test/e2e/<kind>.test.ts run it; nginx's file adds the source documents' workflows.
+ *
+ * The tests run in the order written and build on each other (one stack, up once): each starts from the state
+ * the previous one left (v1 up → switched to v2 → the hooks' tests → the refused v9 → destroyed). Run the
+ * whole file; a filtered run (-t) of a later test alone is not meaningful.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLoad } from "../../bench/load";
+import { classifyEtcdError } from "../../lib/etcd/client";
 import { waitFor } from "../helpers/ports";
-import { docker, e2eStack, gatewayDiagnostics, get, stepTime, type E2EStack } from "./fixture";
+import { coverageProblems, moreRequests } from "../helpers/traffic";
+import { docker, e2eStack, gatewayDiagnostics, get, STEP_ORDER_OF, stepTime, type E2EStack } from "./fixture";
 
 export interface JourneyHooks {
   /** Extra tests run after the switch to v2, before the bad release (the stack is up at `liveVersion()`). */
@@ -78,16 +84,19 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     }
   });
 
-  it("switch under keep-alive load: 0 failed requests, then only v2; v1 keys and containers gone, in the gated order", async () => {
+  it(`switch under keep-alive load: 0 failed requests, then only v2; v1 keys and containers gone, in the gated order (${STEP_ORDER_OF})`, async () => {
     const load = startLoad({ url: s.gatewayUrl, connections: 16 });
-    await new Promise((r) => setTimeout(r, 1000));
+    await moreRequests(load.records, 200);
+    const upStarted = Date.now();
     const { steps } = await s.up({ "backend.version": "v2" });
-    await new Promise((r) => setTimeout(r, 1000));
+    const upEnded = Date.now();
+    await moreRequests(load.records, 200);
     const result = await load.stop();
     live.current = "v2";
     expect(result.failures, result.failed ? `${failureWindow(result.records, load.startedAt, steps)}\n${await gatewayDiagnostics(s)}` : "").toEqual({});
     expect(result.failed).toBe(0);
     expect(result.total).toBeGreaterThan(500);
+    expect(coverageProblems(result.records, load.startedAt, { from: upStarted, to: upEnded }, 500)).toEqual([]);
     const last = result.records.slice(-200);
     expect(last.every((r) => r.body?.startsWith("v2 "))).toBe(true);
     expect(result.records.some((r) => r.body?.startsWith("v1 "))).toBe(true);
@@ -108,10 +117,16 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
   it("a bad release (health endpoint failing) is refused: clear error, the live version keeps every request, no key of it remains", async () => {
     const good = live.current;
     const load = startLoad({ url: s.gatewayUrl, connections: 8 });
+    await moreRequests(load.records, 50);
+    const upStarted = Date.now();
     const err = await s.up({ "backend.version": "v9", "backend.env": JSON.stringify(["FAIL_HEALTH=1"]) }).then(() => undefined, (e: Error) => e);
+    const upEnded = Date.now();
+    await moreRequests(load.records, 50);
     const result = await load.stop();
     expect(err?.message).toMatch(/app-v9-local-\d.*unhealthy/s);
+    expect(result.failures).toEqual({});
     expect(result.failed).toBe(0);
+    expect(coverageProblems(result.records, load.startedAt, { from: upStarted, to: upEnded }, 200)).toEqual([]);
     expect(result.records.every((r) => r.body?.startsWith(`${good} `))).toBe(true);
     const keys = await upstreamKeys(s);
     expect(keys.filter((k) => k.includes("-v9-"))).toEqual([]);
@@ -119,12 +134,20 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     await servesOnly(s, good);
   });
 
-  it("destroy leaves no container, network, volume or key of the stack", async () => {
+  it("destroy leaves no container, network or volume of the stack; its etcd (with every key) and its gateway stop answering", async () => {
     await s.destroy();
     expect(await s.containers()).toEqual([]);
     expect((await docker.listNetworks({ filters: { name: [s.prefix] } })).filter((n) => n.Name === s.prefix)).toEqual([]);
     expect((await docker.listVolumes({ filters: { label: [`switchyard.stack=${s.prefix}`] } })).Volumes ?? []).toEqual([]);
-    // The keys lived in the stack's etcd, whose members and data volumes are gone: nothing answers any more.
-    await expect(fetch(s.gatewayUrl, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+    // The keys lived in the stack's etcd, whose members and data volumes are gone (checked above): its client
+    // port refuses connections, and so does the gateway's.
+    const etcd = s.etcd();
+    try {
+      const err = await etcd.getAll().prefix("/switchyard/").keys().then(() => undefined, (e: unknown) => e);
+      expect(classifyEtcdError(err)).toBe("unreachable");
+    } finally {
+      etcd.close();
+    }
+    await expect(fetch(s.gatewayUrl, { signal: AbortSignal.timeout(2000) })).rejects.toMatchObject({ cause: { code: "ECONNREFUSED" } });
   });
 }

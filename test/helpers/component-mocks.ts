@@ -24,6 +24,15 @@ export function recordResources(): pulumi.runtime.MockResourceArgs[] {
   return seen;
 }
 
+/**
+ * Resolves once no registration is still in flight: the SDK's own count of pending RPCs (what the language
+ * host waits for before it disconnects), so a negative check ("no Image") does not race a late registration.
+ */
+export async function waitForRegistrations(): Promise<void> {
+  const settings = (await import("@pulumi/pulumi/runtime/settings")) as unknown as { waitForRPCs(): Promise<void> };
+  await settings.waitForRPCs();
+}
+
 /** The value of an Output, once known. */
 export const value = <T>(o: pulumi.Output<T>) => new Promise<T>((resolve) => o.apply(resolve));
 

@@ -64,6 +64,23 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Kills the process group led by the pid in `pidFile` (SIGKILL), if that process is alive and its command line
+ * mentions `mustMention` (so a recycled pid of someone else's process is never signalled). For processes a
+ * test did not start itself but left running (a proxy started by an agent the test spawned). Never throws.
+ */
+export function killGroupFromPidFile(pidFile: string, mustMention: string): void {
+  try {
+    const pid = Number(fs.readFileSync(pidFile, "utf8").trim());
+    if (!Number.isInteger(pid) || pid <= 1) return;
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+    if (!cmdline.includes(mustMention)) return;
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    /* no pid file, already gone, or not a group leader */
+  }
+}
+
 export function tail(file: string, lines = 30): string {
   try {
     return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");

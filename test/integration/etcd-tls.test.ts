@@ -6,6 +6,7 @@
  */
 import type { Etcd3 } from "etcd3";
 import { execFile } from "node:child_process";
+import net from "node:net";
 import { promisify } from "node:util";
 import { etcdHealthArgs } from "../../components/etcd/cluster";
 import { captureAccessProviderText } from "../../provider/access/testing";
@@ -40,6 +41,25 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     }
     throw new Error("the call succeeded but should have been refused");
   };
+  /** The raw reason of a call that must fail (the TLS alert, the gRPC status text), for the refusals above all. */
+  const refusalMessage = async (call: () => Promise<unknown>) => {
+    try {
+      await call();
+    } catch (e) {
+      return String((e as Error)?.message ?? e);
+    }
+    throw new Error("the call succeeded but should have been refused");
+  };
+  /** What the endpoint answers to a plain-text HTTP/1 request on its TCP port. */
+  const plainAnswer = (endpoint: string) => new Promise<string>((resolve, reject) => {
+    const u = new URL(endpoint);
+    const sock = net.connect(Number(u.port), u.hostname, () => sock.write("GET /version HTTP/1.1\r\nHost: x\r\n\r\n"));
+    let got = "";
+    sock.setTimeout(3000, () => sock.destroy());
+    sock.on("data", (d) => (got += d.toString("latin1")));
+    sock.on("close", () => resolve(got));
+    sock.on("error", reject);
+  });
   let operator: Etcd3;
 
   beforeAll(async () => {
@@ -60,15 +80,23 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
 
   it("refuses a client without a certificate, one with the CA but a certificate of another CA, and plain http", async () => {
     const noCert = connect(cluster.connection({ tls: { ca: cluster.tls!.ca.ca }, callTimeoutMs: 2000, dialTimeoutMs: 2000 }));
-    expect(await refused(() => noCert.get("/x").string())).toMatch(/unreachable|timeout|other/);
+    // The member's TLS layer refuses the handshake itself (alert 42, bad certificate): not a timeout, not a
+    // closed port.
+    expect(await refused(() => noCert.get("/x").string())).toBe("unreachable");
+    expect(await refusalMessage(() => noCert.get("/x").string())).toMatch(/alert bad certificate/);
     const other = createTestCa(`${cluster.dir}/other-pki`, "other").client("root");
     const wrongCert = connect(cluster.connection({ tls: { ca: cluster.tls!.ca.ca, cert: other.cert, key: other.key }, callTimeoutMs: 2000, dialTimeoutMs: 2000 }));
-    expect(await refused(() => wrongCert.get("/x").string())).toMatch(/unreachable|timeout|other/);
+    expect(await refused(() => wrongCert.get("/x").string())).toBe("unreachable");
+    expect(await refusalMessage(() => wrongCert.get("/x").string())).toMatch(/alert bad certificate/);
     const explained = await wrongCert.get("/x").string().then(() => undefined, (e: unknown) => explainEtcdError(e, cluster.connection(), "get /x"));
     expect(explained?.kind).toBe("unreachable");
     expect(explained?.message).toMatch(/check that the CA and the client certificate are the stack's/);
     const plain = connect({ endpoints: [cluster.proxyEndpoint.replace("https", "http")], callTimeoutMs: 2000, dialTimeoutMs: 2000 });
-    expect(await refused(() => plain.get("/x").string())).toMatch(/unreachable|timeout|other/);
+    expect(await refused(() => plain.get("/x").string())).toBe("unreachable");
+    // Refused by a port that is open: it accepts the TCP connection and hangs up on plain text without an
+    // answer (a closed port would say ECONNREFUSED).
+    expect(await refusalMessage(() => plain.get("/x").string())).not.toMatch(/ECONNREFUSED/);
+    expect(await plainAnswer(cluster.proxyEndpoint)).toBe("");
     // ...while the operator's certificate works on the same endpoint.
     await operator.put("/tls-probe").value("ok");
     expect(await operator.get("/tls-probe").string()).toBe("ok");

@@ -2,6 +2,11 @@
  * The gateway agent's integration suite, run once per proxy kind (gateway-nginx.test.ts, gateway-haproxy.test.ts):
  * a real 3-member etcd with its proxy, real nginx/haproxy, real HTTP backends (small Node servers in this
  * process), and the agent in host mode, spawned exactly as an operator would run it.
+ *
+ * The tests run in the order written against one agent, one etcd and one set of keys: each starts from the
+ * keys, backends and proxy state the previous ones left (alpha, beta, then gamma, svc-a/svc-b routes, ...).
+ * Run the whole file; a filtered run (-t) of a later test alone is not meaningful. How fast a change
+ * propagates is measured by the benchmarks (`npm run bench -- propagation-<kind>`), not here.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -17,7 +22,7 @@ import { gatewayStatusKey, routeKey, upstreamKey } from "../../lib/etcd/keys";
 import { parseGatewayStatus, type GatewayStatus } from "../../lib/etcd/status";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 import { freePorts, waitFor } from "../helpers/ports";
-import { startProcess, tail, type Proc } from "../helpers/processes";
+import { killGroupFromPidFile, startProcess, tail, type Proc } from "../helpers/processes";
 import { childPids } from "../../agents/gateway/drivers/retire";
 
 const run = promisify(execFile);
@@ -168,6 +173,10 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
 
     afterAll(async () => {
       await agent?.kill("SIGTERM");
+      // The proxy runs in a process group of its own (it outlives a crashed agent, on purpose): if an agent
+      // died before it could stop it, or a test failed between killing one agent and starting the next, only
+      // its pid file still knows it.
+      if (dir) killGroupFromPidFile(path.join(dir, "work", `${kind}.pid`), path.join(dir, "work"));
       etcd?.close();
       await Promise.all(backends.map((b) => b.kill()));
       await cluster?.stop();
@@ -192,17 +201,16 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
       expect(counts.beta).toBeGreaterThanOrEqual(5);
     });
 
-    it("reports the applied revision in its status key within the debounce window", async () => {
+    it("reports the applied revision of a change in its status key and its metrics, with the new endpoint routed", async () => {
       await etcdctl("put", upstreamKey(ROOT, "app", "gamma"), backends[2].addr);
-      const started = Date.now();
       const rev = await revisionOf(upstreamKey(ROOT, "app", "gamma"));
       const s = await statusWhere(`appliedRevision >= ${rev}`, (x) => x.appliedRevision >= rev);
-      const elapsed = Date.now() - started;
-      expect(s.endpoints["app/gamma"]).toBeDefined();
+      expect(s.endpoints["app/gamma"]).toMatchObject({ addr: backends[2].addr });
       expect(s.kind).toBe(kind);
       expect(s.lastError).toBeNull();
-      // Debounce max wait + apply + one status write; generous for a shared 2-core machine.
-      expect(elapsed).toBeLessThan(MAX_WAIT_MS + 1500);
+      expect(await metric("switchyard_gateway_applied_revision")).toBeGreaterThanOrEqual(rev);
+      expect(await metric("switchyard_gateway_seen_revision")).toBeGreaterThanOrEqual(rev);
+      // The latency of this path (put -> first request answered) is the propagation-<kind> benchmark's number.
     });
 
     it("stops sending traffic to a deleted upstream once the status no longer lists it", async () => {

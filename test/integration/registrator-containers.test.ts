@@ -1,6 +1,10 @@
 /**
  * The registrator against a real (private) Docker engine and a real 3-member etcd behind its proxy: what
  * gets registered, at which address, and how container lifecycle and health move the keys.
+ *
+ * The tests run in the order written against one registrator and one private Docker engine: each starts from
+ * the containers and keys the previous one left. Run the whole file; a filtered run (-t) of a later test alone
+ * is not meaningful.
  */
 import type { Etcd3 } from "etcd3";
 import fs from "node:fs";

@@ -2,6 +2,10 @@
  * The Docker daemon restarted under a running registrator (a private dockerd, so nobody else's containers are
  * touched): the registrator reconnects to the event stream with backoff, resyncs, and the registry again
  * matches the running labelled containers exactly — after a clean restart and after a daemon crash.
+ *
+ * The tests run in the order written against one registrator and one private Docker engine: each starts from
+ * the containers and keys the previous one left. Run the whole file; a filtered run (-t) of a later test alone
+ * is not meaningful.
  */
 import type { Etcd3 } from "etcd3";
 import fs from "node:fs";

@@ -42,7 +42,7 @@ async function sim(r: string, id: string, mode: SimGateway["mode"] = "ack") {
 }
 
 async function inputs(r: string, endpoint: string, value: string, gate: Record<string, unknown> = {}) {
-  const res = await provider.check!({}, { root: r, service: "app", endpoint, value, connection: cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: 100, ...gate } });
+  const res = await provider.check!({}, { root: r, service: "app", endpoint, value, connection: cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: POLL_MS, ...gate } });
   expect(res.failures ?? []).toEqual([]);
   return res.inputs;
 }
@@ -55,16 +55,34 @@ async function waitUntil(cond: () => boolean, timeoutMs = 5000) {
   }
 }
 
-/** Resolves to "pending" if p has not settled within ms. */
-const settledWithin = (p: Promise<unknown>, ms: number) =>
-  Promise.race([p.then(() => "settled", () => "settled"), new Promise((r) => setTimeout(() => r("pending"), ms))]);
+const POLL_MS = 100;
+
+/**
+ * "pending" if `p` has not settled once `reached` holds (the provider has made its write) and three more gate
+ * polls have passed. A fixed wait from the call could elapse before the write on a loaded machine, and a gate
+ * that does not wait would then look pending too; counted from the write, it would have settled at once.
+ */
+async function pendingAfter(p: Promise<unknown>, reached: () => Promise<boolean>): Promise<"pending" | "settled"> {
+  let settled = false;
+  void p.then(() => (settled = true), () => (settled = true));
+  const deadline = Date.now() + 10_000;
+  while (!(await reached())) {
+    if (settled) return "settled";
+    if (Date.now() > deadline) throw new Error("the provider never made its write");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 3 * POLL_MS));
+  return settled ? "settled" : "pending";
+}
+const written = (key: string) => async () => (await admin.get(key).string()) !== null;
+const removed = (key: string) => async () => (await admin.get(key).string()) === null;
 
 describe("Upstream gate (simulated gateway driven by the test)", () => {
   it("create waits until the gateway has applied the revision and reports the endpoint healthy", async () => {
     const r = root();
     const gw = await sim(r, "gw-1", "frozen");
     const creating = provider.create(await inputs(r, "v2-0", "127.0.0.1:9100"));
-    expect(await settledWithin(creating, 700)).toBe("pending");
+    expect(await pendingAfter(creating, written(`${r}/services/app/upstream/v2-0`))).toBe("pending");
     gw.mode = "ack";
     const created = await creating;
     expect(created.outs.gateResult).toMatchObject({ gateways: ["gw-1"], noGateways: false });
@@ -111,7 +129,7 @@ describe("Upstream gate (simulated gateway driven by the test)", () => {
     const created = await provider.create(await inputs(r, "old", "127.0.0.1:9105"));
     gw.mode = "frozen";
     const deleting = provider.delete!(created.id, created.outs);
-    expect(await settledWithin(deleting, 700)).toBe("pending");
+    expect(await pendingAfter(deleting, removed(created.id))).toBe("pending");
     expect(await admin.get(created.id).string()).toBeNull(); // the key is gone, the gateway has not caught up
     expect(gw.last()!.endpoints["app/old"]).toBeDefined();
     gw.mode = "ack";
@@ -157,7 +175,7 @@ describe("Upstream gate (simulated gateway driven by the test)", () => {
     await sim(r, "gw-a", "ack");
     const slow = await sim(r, "gw-b", "frozen");
     const creating = provider.create(await inputs(r, "both", "127.0.0.1:9108"));
-    expect(await settledWithin(creating, 700)).toBe("pending");
+    expect(await pendingAfter(creating, written(`${r}/services/app/upstream/both`))).toBe("pending");
     slow.mode = "ack";
     const created = await creating;
     expect([...created.outs.gateResult.gateways].sort()).toEqual(["gw-a", "gw-b"]);

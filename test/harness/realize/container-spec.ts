@@ -73,10 +73,14 @@ export interface ContainerInputs {
   rm?: boolean;
   attach?: boolean;
   logs?: boolean;
+  containerReadRefreshTimeoutMilliseconds?: number;
 }
 
 /** Inputs the realizer applies itself (start, wait, uploads, delete behaviour) or that only shape outputs. */
-const BEHAVIOUR_INPUTS = ["start", "mustRun", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "rm", "attach", "logs", "uploads", "networksAdvanced"];
+const BEHAVIOUR_INPUTS = [
+  "start", "mustRun", "wait", "waitTimeout", "destroyGraceSeconds", "removeVolumes", "rm", "attach", "logs", "uploads", "networksAdvanced",
+  "containerReadRefreshTimeoutMilliseconds",
+];
 const TRANSLATED_INPUTS = [
   "name", "image", "command", "entrypoints", "envs", "labels", "hostname", "domainname", "user", "workingDir", "tty",
   "stdinOpen", "stopSignal", "stopTimeout", "ports", "publishAllPorts", "networkMode", "volumes", "mounts", "tmpfs",
@@ -233,4 +237,41 @@ export function containerOutputs(inputs: ContainerInputs, info: Docker.Container
     bridge: info.NetworkSettings.Bridge ?? "",
     restart: inputs.restart ?? "no",
   };
+}
+
+/**
+ * What the docker provider's Read sets from an inspected container for the attributes that can differ from
+ * what was declared (resourceDockerContainerRead, resource_docker_container_funcs.go): among them the log
+ * configuration the daemon filled in (log_opts from daemon.json's log-opts: kreuzwerker/terraform-provider-docker#873),
+ * the restart policy, init, network mode and the healthcheck with Go duration strings.
+ */
+export function readBackContainer(info: Docker.ContainerInspectInfo): Record<string, unknown> {
+  const hc = info.Config.Healthcheck as { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | undefined;
+  const host = info.HostConfig as Docker.HostConfig & { Init?: boolean | null };
+  return compact({
+    name: info.Name.replace(/^\//, ""),
+    hostname: info.Config.Hostname,
+    logDriver: host.LogConfig?.Type,
+    logOpts: host.LogConfig?.Config ?? {},
+    restart: host.RestartPolicy?.Name || "no",
+    maxRetryCount: host.RestartPolicy?.MaximumRetryCount ?? 0,
+    init: host.Init ?? false,
+    networkMode: host.NetworkMode,
+    healthcheck: hc?.Test
+      ? { tests: hc.Test, interval: goDuration(hc.Interval), timeout: goDuration(hc.Timeout), startPeriod: goDuration(hc.StartPeriod), startInterval: goDuration(hc.StartInterval), retries: hc.Retries ?? 0 }
+      : undefined,
+  });
+}
+
+/** Go's time.Duration.String() of nanoseconds ("1m30s", "500ms", "0s"): how the provider reads durations back. */
+export function goDuration(ns: number | undefined): string {
+  if (!ns) return "0s";
+  const fmt = (x: number) => String(Number(x.toFixed(9)));
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${fmt(ns / 1e3)}µs`;
+  if (ns < 1e9) return `${fmt(ns / 1e6)}ms`;
+  const h = Math.floor(ns / 3600e9);
+  const m = Math.floor((ns % 3600e9) / 60e9);
+  const s = fmt((ns % 60e9) / 1e9);
+  return h ? `${h}h${m}m${s}s` : m ? `${m}m${s}s` : `${s}s`;
 }

@@ -5,7 +5,9 @@
 import Docker from "dockerode";
 import fs from "node:fs";
 import path from "node:path";
-import { containerCreateOptions, containerOutputs, endpointConfig, type ContainerInputs } from "./container-spec";
+import { containerCreateOptions, containerOutputs, endpointConfig, readBackContainer, type ContainerInputs } from "./container-spec";
+
+export { readBackContainer };
 import { tarFiles } from "./tar";
 
 type Props = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -151,6 +153,9 @@ async function waitHealthy(c: Docker.Container, name: string, timeoutMs: number)
 export async function createContainer(d: Docker, i: ContainerInputs): Promise<{ id: string; outputs: Props }> {
   const c = await d.createContainer(containerCreateOptions(i));
   try {
+    // The docker provider creates in network mode "bridge" (its default) and, with networksAdvanced, leaves the
+    // default bridge before connecting them (resource_docker_container_funcs.go, Create).
+    if (i.networkMode === "bridge" && i.networksAdvanced?.length) await d.getNetwork("bridge").disconnect({ Container: c.id });
     for (const n of (i.networksAdvanced ?? []).slice(i.networkMode ? 0 : 1)) {
       await d.getNetwork(n.name).connect({ Container: c.id, EndpointConfig: endpointConfig(n) });
     }
@@ -177,6 +182,19 @@ export async function createContainer(d: Docker, i: ContainerInputs): Promise<{ 
     await c.remove({ force: true, v: true }).catch(() => undefined);
     throw e;
   }
+}
+
+/** The provider's in-place update of a running container: restart policy and resources (ContainerUpdate). */
+export async function updateContainerResources(d: Docker, id: string, i: ContainerInputs): Promise<void> {
+  const MB = 1024 * 1024;
+  await d.getContainer(id).update({
+    RestartPolicy: { Name: i.restart ?? "no", MaximumRetryCount: i.maxRetryCount ?? 0 },
+    CpuShares: i.cpuShares ?? 0,
+    Memory: (i.memory ?? 0) * MB,
+    MemoryReservation: (i.memoryReservation ?? 0) * MB,
+    CpusetCpus: i.cpuSet ?? "",
+    ...(i.memorySwap ? { MemorySwap: i.memorySwap > 0 ? i.memorySwap * MB : i.memorySwap } : {}),
+  });
 }
 
 /**

@@ -87,11 +87,8 @@ async function freeSubnet(): Promise<string> {
 export async function startPrivateDockerd(): Promise<PrivateDockerd> {
   // Short path: unix socket paths are limited to 108 bytes.
   const dir = fs.mkdtempSync("/tmp/sy-rd-");
-  const bridge = `syrd${path.basename(dir).slice(-6).replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 15);
-  const bridgeSubnet = await freeSubnet();
-  await run("ip", ["link", "add", bridge, "type", "bridge"]);
-  await run("ip", ["addr", "add", bridgeSubnet.replace(/\.0\/24$/, ".1/24"), "dev", bridge]);
-  await run("ip", ["link", "set", bridge, "up"]);
+  const bridge = bridgeOf(dir);
+  await sweepStaleDaemons();
   const url = `unix://${dir}/docker.sock`;
   let proc: Proc | undefined;
   let containerd: Proc | undefined;
@@ -141,6 +138,11 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
   };
 
   try {
+    // Inside the try: a failure half-way (the address, the link up) still removes the bridge in stop().
+    const bridgeSubnet = await freeSubnet();
+    await run("ip", ["link", "add", bridge, "type", "bridge"]);
+    await run("ip", ["addr", "add", bridgeSubnet.replace(/\.0\/24$/, ".1/24"), "dev", bridge]);
+    await run("ip", ["link", "set", bridge, "up"]);
     await start();
     // The base image comes from the shared daemon: no registry is reachable here.
     await new Promise<void>((resolve, reject) => {
@@ -168,6 +170,45 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
     logs,
     stop,
   };
+}
+
+/** The bridge of the private daemon whose directory is `dir`. */
+const bridgeOf = (dir: string) => `syrd${path.basename(dir).slice(-6).replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 15);
+
+/**
+ * Removes what an earlier run killed before its `stop()` left behind: private daemon directories that no live
+ * process names (older than ten minutes, so a daemon another run is just starting is never touched), their
+ * mounts and bridges, and bridges whose directory is gone.
+ */
+async function sweepStaleDaemons(): Promise<void> {
+  const cmdlines: string[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      cmdlines.push(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8"));
+    } catch {
+      /* gone */
+    }
+  }
+  const dirs = fs.readdirSync("/tmp").filter((d) => d.startsWith("sy-rd-")).map((d) => path.join("/tmp", d));
+  for (const dir of dirs) {
+    let ageMs = 0;
+    try {
+      ageMs = Date.now() - fs.statSync(dir).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (ageMs < 10 * 60_000 || cmdlines.some((c) => c.includes(dir))) continue;
+    const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter((m) => m?.startsWith(dir + "/"));
+    for (const m of mounts.sort().reverse()) await run("umount", ["-l", m]).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+    await run("ip", ["link", "del", bridgeOf(dir)]).catch(() => undefined);
+  }
+  const live = new Set(fs.readdirSync("/tmp").filter((d) => d.startsWith("sy-rd-")).map((d) => bridgeOf(path.join("/tmp", d))));
+  const { stdout } = await run("ip", ["-o", "link", "show", "type", "bridge"]).catch(() => ({ stdout: "" }));
+  for (const name of stdout.split("\n").map((l) => l.split(":")[1]?.trim().split("@")[0]).filter((n): n is string => Boolean(n?.startsWith("syrd")))) {
+    if (!live.has(name)) await run("ip", ["link", "del", name]).catch(() => undefined);
+  }
 }
 
 /**
@@ -275,6 +316,8 @@ export async function startRegistrator(o: RegistratorOptions): Promise<Registrat
   try {
     if (o.waitHealthy !== false) await waitFor("the registrator to report healthy", async () => (await fetch(healthUrl)).status === 200, 30_000, 100);
   } catch (e) {
+    // Never leave a registrator running behind a failed start: the caller has no handle on it yet.
+    await proc.kill("SIGKILL");
     throw new Error(`${(e as Error).message}\n${tail(logFile, 40)}`);
   }
   return { proc, healthUrl, metricsUrl: `http://127.0.0.1:${port}/metrics`, logs: () => tail(logFile, Number(process.env.SY_LOG_LINES ?? 60)) };
