@@ -62,8 +62,10 @@ describe(e2eName("the journey with etcd.tls=true (nginx gateway)"), () =>
           const certs = [`--cacert=${dir}/ca.pem`, `--cert=${dir}/root.pem`, `--key=${dir}/root-key.pem`];
           const { stdout } = await etcdctl(...certs, "member", "list");
           expect(stdout.split("\n").filter((l) => l.includes("https://"))).toHaveLength(3);
-          // Refused for the certificate (etcd requires one), not for some other reason.
-          await expect(etcdctl(`--cacert=${dir}/ca.pem`, "get", "/switchyard/services/", "--prefix")).rejects.toThrow(/bad certificate/);
+          // Without the certificate the same command fails at the handshake: etcdctl 3.4 reports only that no
+          // connection came up before its deadline (checked: "all SubConns are in TransientFailure ... context
+          // deadline exceeded"); the TLS reason itself (alert "bad certificate") is asserted on a client below.
+          await expect(etcdctl(`--cacert=${dir}/ca.pem`, "get", "/switchyard/services/", "--prefix")).rejects.toThrow(/TransientFailure[\s\S]*context deadline exceeded/);
         } finally {
           fs.rmSync(dir, { recursive: true, force: true });
         }
