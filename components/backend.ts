@@ -14,12 +14,12 @@ import { ConfigError } from "../config/validate";
 import { nameProblem } from "../lib/etcd/keys";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "../provider/upstream";
 import type { Host } from "../targets/host";
 import { generationOf } from "./generation";
-import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+import { leastPrivilege } from "./hardening";
+import { builtImage, contextHash, DEFAULT_BASE_IMAGE, imageTag, prepareContext, type ContextSpec } from "./image";
 import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
@@ -62,6 +62,8 @@ export interface BackendArgs {
   envs?: string[];
   /** Base of the demo image. Default debian:bookworm-slim. */
   baseImage?: string;
+  /** Platform of the demo image; default each Docker host's own (see builtImage). */
+  platform?: string;
   /** Seconds a removed container gets to finish in-flight requests after SIGTERM. Default 10. */
   stopGraceSeconds?: number;
   /** Register each container in etcd through an Upstream. Omit to run the containers only. */
@@ -148,13 +150,13 @@ export class Backend extends pulumi.ComponentResource {
 
     // The demo image is built from a context the program makes now, so its identity (context + base) is
     // known at declaration time: a code or base change is a new image tag and a new generation.
-    const demo = args.image ? undefined : demoImageSpec(`${name}-image`, args.prefix, baseImage);
+    const demo = args.image ? undefined : demoImageSpec(`${name}-image`, baseImage, args.platform);
     const healthcheck = args.healthcheck ?? (args.image ? undefined : { tests: DEMO_HEALTH_COMMAND, interval: "2s", timeout: "2s", retries: 3, startPeriod: "5s" });
     const spec: BackendSpec = {
       service: args.service,
       version: args.version,
       prefix: args.prefix,
-      image: demo?.imageName ?? (typeof args.image === "string" ? args.image : (args.imageIdentity ?? "")),
+      image: demo?.identity ?? (typeof args.image === "string" ? args.image : (args.imageIdentity ?? "")),
       port,
       healthPath,
       envs: args.envs ?? [],
@@ -170,7 +172,7 @@ export class Backend extends pulumi.ComponentResource {
     // One image per host (each host's daemon builds its own), named without the version: a switch reuses it.
     const images = new Map<Host, pulumi.Input<string>>();
     for (const host of new Set(replicas.map((r) => r.host))) {
-      images.set(host, demo ? builtImage(`${name}-image-${host.name}`, { context: demo.context, imageName: demo.imageName, baseImage, provider: host.provider }, this).imageName : args.image!);
+      images.set(host, demo ? builtImage(`${name}-image-${host.name}`, { context: demo.context, repository: `${args.prefix}-backend`, baseImage, platform: args.platform, provider: host.provider }, this).imageName : args.image!);
     }
 
     this.containers = replicas.map((r) => {
@@ -191,6 +193,11 @@ export class Backend extends pulumi.ComponentResource {
         ],
         hostname: r.containerName,
         restart: "unless-stopped",
+        // A backend serves HTTP on an unprivileged port and writes nothing: no capability, read-only root,
+        // a small /tmp for images that need one.
+        ...leastPrivilege(),
+        readOnly: true,
+        tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
         networksAdvanced: [{ name: r.host.networkName, aliases: [r.containerName] }],
         ports: r.host.publish(port, "internal", dial.port),
         healthcheck,
@@ -223,9 +230,12 @@ export class Backend extends pulumi.ComponentResource {
   }
 }
 
-/** The demo image's build context and tag: the tag follows the content and the base. */
-function demoImageSpec(contextName: string, prefix: string, baseImage: string): { context: string; imageName: string } {
+/**
+ * The demo image's build context and its identity at declaration time: the tag of its content, base image
+ * name and platform (the base image's ID, an output, is left out: a re-imported base under the same name is
+ * not a new generation until the context or name changes).
+ */
+function demoImageSpec(contextName: string, baseImage: string, platform: string | undefined): { context: string; identity: string } {
   const context = prepareContext(contextName, BACKEND_IMAGE_SPEC);
-  const tag = crypto.createHash("sha256").update(contextHash(context)).update(baseImage).digest("hex").slice(0, 12);
-  return { context, imageName: `${prefix}-backend:${tag}` };
+  return { context, identity: `demo:${imageTag({ content: contextHash(context), baseImage, platform })}` };
 }
