@@ -9,6 +9,8 @@ import http from "node:http";
 export interface RequestRecord {
   /** Milliseconds since the load started, at completion. */
   t: number;
+  /** Milliseconds since the load started, when the request was issued. */
+  started?: number;
   ok: boolean;
   status?: number;
   /** First line of the body (the demo backend answers "<version> <container>"). */
@@ -47,8 +49,9 @@ export function summarize(records: RequestRecord[], durationMs: number): LoadSum
 }
 
 function once(agent: http.Agent, o: LoadOptions, startedAt: number): Promise<RequestRecord> {
+  const started = Date.now() - startedAt;
   return new Promise((resolve) => {
-    const done = (r: Omit<RequestRecord, "t">) => resolve({ t: Date.now() - startedAt, ...r });
+    const done = (r: Omit<RequestRecord, "t" | "started">) => resolve({ t: Date.now() - startedAt, started, ...r });
     const req = http.get(o.url, { agent, headers: o.headers, timeout: o.timeoutMs ?? 5000 }, (res) => {
       let body = "";
       res.setEncoding("utf8");

@@ -11,11 +11,11 @@ import { ConfigError } from "../config/validate";
 import { nameProblem } from "../lib/etcd/keys";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { upstreamForContainer, type Upstream, type UpstreamGateSettings } from "../provider/upstream";
 import type { Host } from "../targets/host";
-import { builtImage, contextHash, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
+import { leastPrivilege } from "./hardening";
+import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, type ContextSpec } from "./image";
 import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const BACKEND_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/backend/image", bundles: { "backend.js": "agents/backend/server.ts" } };
@@ -50,6 +50,8 @@ export interface BackendArgs {
   envs?: string[];
   /** Base of the demo image. Default debian:bookworm-slim. */
   baseImage?: string;
+  /** Platform of the demo image; default each Docker host's own (see builtImage). */
+  platform?: string;
   /** Seconds a removed container gets to finish in-flight requests after SIGTERM. Default 10. */
   stopGraceSeconds?: number;
   /** Register each container in etcd through an Upstream. Omit to run the containers only. */
@@ -113,7 +115,7 @@ export class Backend extends pulumi.ComponentResource {
     // One image per host (each host's daemon builds its own), named without the version: a switch reuses it.
     const images = new Map<Host, pulumi.Input<string>>();
     for (const host of new Set(replicas.map((r) => r.host))) {
-      images.set(host, args.image ?? demoImage(`${name}-image-${host.name}`, args.prefix, args.baseImage ?? DEFAULT_BASE_IMAGE, host, this));
+      images.set(host, args.image ?? demoImage(`${name}-image-${host.name}`, args.prefix, args.baseImage ?? DEFAULT_BASE_IMAGE, args.platform, host, this));
     }
     const healthcheck = args.healthcheck ?? (args.image ? undefined : { tests: DEMO_HEALTH_COMMAND, interval: "2s", timeout: "2s", retries: 3, startPeriod: "5s" });
 
@@ -133,6 +135,11 @@ export class Backend extends pulumi.ComponentResource {
         ],
         hostname: r.containerName,
         restart: "unless-stopped",
+        // A backend serves HTTP on an unprivileged port and writes nothing: no capability, read-only root,
+        // a small /tmp for images that need one.
+        ...leastPrivilege(),
+        readOnly: true,
+        tmpfs: { "/tmp": "rw,noexec,nosuid,size=16m" },
         networksAdvanced: [{ name: r.host.networkName, aliases: [r.containerName] }],
         ports: r.host.publish(port, "internal", dial.port),
         healthcheck,
@@ -162,9 +169,8 @@ export class Backend extends pulumi.ComponentResource {
   }
 }
 
-function demoImage(resourceName: string, prefix: string, baseImage: string, host: Host, parent: pulumi.Resource): pulumi.Output<string> {
-  // The tag follows the content and the base, so a code or base change rolls the containers.
+function demoImage(resourceName: string, prefix: string, baseImage: string, platform: string | undefined, host: Host, parent: pulumi.Resource): pulumi.Output<string> {
+  // The tag follows the content and the base (name and ID), so a code or base change rolls the containers.
   const dir = prepareContext(resourceName, BACKEND_IMAGE_SPEC);
-  const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-  return builtImage(resourceName, { context: dir, imageName: `${prefix}-backend:${tag}`, baseImage, provider: host.provider }, parent).imageName;
+  return builtImage(resourceName, { context: dir, repository: `${prefix}-backend`, baseImage, platform, provider: host.provider }, parent).imageName;
 }

@@ -5,13 +5,13 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
-import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
+import { KEY_FILE_MODE, leastPrivilege, PROXY_MASTER_CAPABILITIES } from "./hardening";
+import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
 import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const GATEWAY_IMAGE_SPEC: ContextSpec = { dockerDir: "agents/gateway/image", bundles: { "gateway.js": "agents/gateway/main.ts" } };
@@ -21,6 +21,9 @@ export const GATEWAY_METRICS_PORT = 9100;
 const CERT_DIR = "/etc/switchyard/etcd";
 
 export type GatewayKind = "nginx" | "haproxy";
+
+/** The unprivileged user each proxy's workers run as (the Debian packages create both). */
+export const PROXY_WORKER_USER: Record<GatewayKind, string> = { nginx: "www-data", haproxy: "haproxy" };
 
 /** The gateway's container name, which is also its id (status key, etcd user gateway-<id>). */
 export const gatewayContainerName = (prefix: string, kind: GatewayKind) => `${prefix}-gateway-${kind}`;
@@ -44,6 +47,8 @@ export interface GatewayArgs {
   /** Extra agent flags, e.g. ["--quiet-ms", "100"]. */
   extraFlags?: string[];
   baseImage?: string;
+  /** Platform of the built image; default the Docker host's own (see builtImage). */
+  platform?: string;
 }
 
 /**
@@ -68,6 +73,9 @@ export function gatewayAgentArgs(a: { kind: GatewayKind; id: string; etcd: EtcdC
     "--listen", `0.0.0.0:${GATEWAY_PORT}`,
     "--stats", `0.0.0.0:${GATEWAY_STATS_PORT}`,
     "--metrics", `0.0.0.0:${GATEWAY_METRICS_PORT}`,
+    // The agent and the proxy's master run as root in the container; the workers, which parse client
+    // traffic, as the proxy's own user.
+    "--user", PROXY_WORKER_USER[a.kind],
   ];
   if (a.etcd.tls) {
     args.push("--etcd-ca", `${CERT_DIR}/ca.pem`);
@@ -95,19 +103,14 @@ export class Gateway extends pulumi.ComponentResource {
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
 
     const dir = prepareGatewayContext(`${name}-image`);
-    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
-    const image = new docker.Image(`${name}-image`, {
-      imageName: `${args.prefix}-gateway:${tag}`,
-      build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
-      skipPush: true,
-    }, { parent: this, provider: args.host.provider });
+    const image = builtImage(`${name}-image`, { context: dir, repository: `${args.prefix}-gateway`, baseImage, platform: args.platform, provider: args.host.provider }, this);
 
     const etcd = pulumi.output(args.etcd);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);
     const uploads = pulumi.all([etcd, args.template]).apply(([c, template]) => [
       ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
       ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
-      ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+      ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key, permissions: KEY_FILE_MODE }] : []),
       ...(template ? [{ file: "/etc/switchyard/gateway.hbs", content: template }] : []),
     ]);
     const command = pulumi.all([etcd, root, args.template]).apply(([c, r, template]) =>
@@ -126,10 +129,12 @@ export class Gateway extends pulumi.ComponentResource {
       restart: "unless-stopped",
       // tini as PID 1 reaps the proxy's exited workers and forwards SIGTERM to the agent.
       init: true,
+      ...leastPrivilege(PROXY_MASTER_CAPABILITIES),
       networksAdvanced: [{ name: args.host.networkName, aliases: [containerName] }],
       ports: [
         ...args.host.publish(GATEWAY_PORT, "public", port),
-        ...args.host.publish(GATEWAY_STATS_PORT, "public", statsPort),
+        // Service and endpoint names, health, traffic, the proxy's version: for the operator only.
+        ...args.host.publish(GATEWAY_STATS_PORT, "operator", statsPort),
         ...args.host.publish(GATEWAY_METRICS_PORT, "operator", metricsPort),
       ],
       healthcheck: {
@@ -150,7 +155,7 @@ export class Gateway extends pulumi.ComponentResource {
 
     const publicAddress = args.host.externalAddress("public");
     this.url = pulumi.interpolate`http://${publicAddress}:${port}`;
-    this.statsUrl = pulumi.interpolate`http://${publicAddress}:${statsPort}/`;
+    this.statsUrl = pulumi.interpolate`http://${args.host.externalAddress("operator")}:${statsPort}/`;
     this.metricsUrl = pulumi.interpolate`http://${args.host.externalAddress("operator")}:${metricsPort}/metrics`;
     this.registerOutputs({ url: this.url, statsUrl: this.statsUrl, metricsUrl: this.metricsUrl });
   }

@@ -124,19 +124,44 @@ function pruneStaleContexts(name: string, keep: string): void {
 export interface BuiltImageArgs {
   /** A context made by prepareContext. */
   context: string;
-  /** Full image name with tag, e.g. "switchyard-dev-backend:<hash>". */
-  imageName: string;
+  /** Image name without the tag, e.g. "switchyard-dev-backend"; the tag is imageTag(...). */
+  repository: string;
   baseImage: string;
+  /**
+   * Target platform ("linux/arm64"). Undefined builds for the Docker host's own platform: the daemon that
+   * builds is the one that runs the containers, so its native platform is the right default (a hard-coded
+   * linux/amd64 failed with `exec format error` on arm64 hosts, or ran under emulation).
+   */
+  platform?: string;
   provider: docker.Provider;
 }
 
-/** Declares a locally built image (never pushed). The tag should change when the content does. */
+/**
+ * Declares a locally built image (never pushed) and the base image it is built FROM. The base is a
+ * RemoteImage on the same daemon (used if present, pulled otherwise, kept on destroy) so that the tag can
+ * include the base's image ID: a changed base image (after `pulumi refresh`, or a new digest in baseImage)
+ * makes a new tag, and the containers roll to the rebuilt image.
+ */
 export function builtImage(name: string, args: BuiltImageArgs, parent: pulumi.Resource): docker.Image {
+  const platform = args.platform ? { platform: args.platform } : {};
+  const base = new docker.RemoteImage(`${name}-base`, { name: args.baseImage, keepLocally: true, ...platform }, { parent, provider: args.provider });
+  const content = contextHash(args.context);
+  const tag = base.imageId.apply((baseImageId) => imageTag({ content, baseImage: args.baseImage, baseImageId, platform: args.platform }));
   return new docker.Image(name, {
-    imageName: args.imageName,
-    build: { context: args.context, dockerfile: path.join(args.context, "Dockerfile"), args: { BASE_IMAGE: args.baseImage }, platform: "linux/amd64" },
+    imageName: pulumi.interpolate`${args.repository}:${tag}`,
+    build: { context: args.context, dockerfile: path.join(args.context, "Dockerfile"), args: { BASE_IMAGE: args.baseImage }, ...platform },
     skipPush: true,
-  }, { parent, provider: args.provider });
+  }, { parent, provider: args.provider, dependsOn: [base] });
+}
+
+/**
+ * The tag of a built image: a hash of everything the image is made of — the context's content, the base
+ * image's name and ID (digest), and the platform. Pure.
+ */
+export function imageTag(a: { content: string; baseImage: string; baseImageId?: string; platform?: string }): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const crypto = require("node:crypto") as typeof import("node:crypto");
+  return crypto.createHash("sha256").update(a.content).update("\0").update(a.baseImage).update("\0").update(a.baseImageId ?? "").update("\0").update(a.platform ?? "").digest("hex").slice(0, 12);
 }
 
 /** A short content hash of a built context, used as the image tag so that a code change rolls the image. */

@@ -10,13 +10,12 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import crypto from "node:crypto";
-import path from "node:path";
 import { bundleRegistrator } from "../agents/registrator/bundle";
 import type { EtcdConnection } from "../lib/etcd/client";
 import { DEFAULT_ROOT } from "../lib/etcd/keys";
 import type { Host } from "../targets/host";
-import { contextHash, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
+import { KEY_FILE_MODE, leastPrivilege } from "./hardening";
+import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
 import { CONTAINER_IGNORE_CHANGES } from "./container-options";
 
 export const REGISTRATOR_METRICS_PORT = 9102;
@@ -43,6 +42,8 @@ export interface RegistratorArgs {
   /** Published (operator-only) port of /healthz and /metrics. Default 9102. */
   metricsPort?: number;
   baseImage?: string;
+  /** Platform of the built image; default each Docker host's own (see builtImage). */
+  platform?: string;
 }
 
 /** The agent's environment (its documented variables) for one host. Pure; credentials excluded. */
@@ -85,7 +86,6 @@ export class Registrator extends pulumi.ComponentResource {
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
     const metricsPort = args.metricsPort ?? REGISTRATOR_METRICS_PORT;
     const dir = prepareRegistratorContext(`${name}-image`);
-    const tag = crypto.createHash("sha256").update(contextHash(dir)).update(baseImage).digest("hex").slice(0, 12);
     const root = pulumi.output(args.root ?? DEFAULT_ROOT);
     const etcdFor = (host: Host) => pulumi.output(typeof args.etcd === "function" ? args.etcd(host) : args.etcd);
 
@@ -98,14 +98,10 @@ export class Registrator extends pulumi.ComponentResource {
       const uploads = etcd.apply((c) => [
         ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
         ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),
-        ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key }] : []),
+        ...(c.tls?.key ? [{ file: `${CERT_DIR}/key.pem`, content: c.tls.key, permissions: KEY_FILE_MODE }] : []),
       ]);
       // Images live on each host's own daemon.
-      const image = new docker.Image(`${name}-${host.name}-image`, {
-        imageName: `${args.prefix}-registrator:${tag}`,
-        build: { context: dir, dockerfile: path.join(dir, "Dockerfile"), args: { BASE_IMAGE: baseImage }, platform: "linux/amd64" },
-        skipPush: true,
-      }, { parent: this, provider: host.provider });
+      const image = builtImage(`${name}-${host.name}-image`, { context: dir, repository: `${args.prefix}-registrator`, baseImage, platform: args.platform, provider: host.provider }, this);
       const envs = pulumi.all([etcd, root, pulumi.output(host.registerAddress)]).apply(([c, r, hostIp]) => [
         ...registratorEnv({ hostIp, id: host.name, etcd: c, root: r, ttlSeconds: args.ttlSeconds, resyncIntervalSeconds: args.resyncIntervalSeconds, labelPrefix: args.labelPrefix }),
         // Only the password is secret; it never appears on the command line.
@@ -119,6 +115,8 @@ export class Registrator extends pulumi.ComponentResource {
         hostname: containerName,
         restart: "unless-stopped",
         init: true,
+        // Root in the container only to open the Docker socket (root-owned); no capability is needed for that.
+        ...leastPrivilege(),
         volumes: [{ hostPath: DOCKER_SOCKET, containerPath: DOCKER_SOCKET }],
         networksAdvanced: [{ name: host.networkName, aliases: [containerName] }],
         ports: host.publish(REGISTRATOR_METRICS_PORT, "operator", metricsPort),

@@ -113,6 +113,7 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     statsPort: cfg.gateway.statsPort,
     metricsPort: cfg.gateway.metricsPort,
     baseImage: cfg.baseImage,
+    platform: cfg.platform,
   }, { dependsOn: [proxy, ...access] });
 
   // For containers started outside the program (scaling by hand, other teams' services).
@@ -124,6 +125,7 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     ttlSeconds: cfg.registrator.ttlSeconds,
     metricsPort: cfg.registrator.metricsPort,
     baseImage: cfg.baseImage,
+    platform: cfg.platform,
   }, { dependsOn: [proxy, ...access] });
 
   // Its containers and Upstreams are named with the version: blue and green are distinct resources, so a
@@ -140,6 +142,7 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     hosts: topology.backendHosts,
     prefix: cfg.prefix,
     baseImage: cfg.baseImage,
+    platform: cfg.platform,
     upstream: {
       connection: operatorEtcd,
       root: cfg.root,

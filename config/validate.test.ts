@@ -131,3 +131,12 @@ describe("cidrProblem", () => {
     expect(cidrProblem("0.0.0.0/0")).toBeUndefined();
   });
 });
+
+describe("platform", () => {
+  it("is unset by default (the Docker host's own platform), accepts os/arch[/variant] and refuses anything else", () => {
+    expect(ok().platform).toBeUndefined();
+    expect(ok({ platform: "linux/arm64" }).platform).toBe("linux/arm64");
+    expect(ok({ platform: "linux/arm/v7" }).platform).toBe("linux/arm/v7");
+    expect(() => ok({ platform: "arm64" })).toThrow(/switchyard:platform = 'arm64' is not a platform .*pulumi config set platform linux\/amd64/);
+  });
+});

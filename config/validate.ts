@@ -16,6 +16,8 @@ export interface StackConfig {
   target: "docker" | "hosts" | "aws";
   root: string;
   baseImage: string;
+  /** Platform of built images ("linux/arm64"); undefined: each Docker host's own. */
+  platform?: string;
   docker: { host?: string; publicBindIp: string };
   /** tls: per-stack CA, https, client-certificate identities and RBAC (see components/etcd/pki.ts). */
   etcd: { members: number; image: string; proxyPort: number; callTimeoutMs: number; tls: boolean };
@@ -38,6 +40,8 @@ export class ConfigError extends Error {
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** registry/name[:tag][@sha256:digest] */
 const IMAGE_REF = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** os/arch[/variant], as `docker build --platform` takes it. */
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
 const AWS_REGION = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
 
 export function imageRefProblem(ref: string): string | undefined {
@@ -117,6 +121,9 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   for (const k of ["baseImage", "etcd.image"]) {
     const p = imageRefProblem(s(k));
     if (p) problems.push(`switchyard:${k} ${p}; ${set(k, String(SETTINGS.find((x) => x.key === k)!.default))}`);
+  }
+  if (s("platform") && !PLATFORM.test(s("platform"))) {
+    problems.push(`switchyard:platform = '${s("platform")}' is not a platform (os/arch[/variant], e.g. linux/arm64); ${set("platform", "linux/amd64")}, or remove it to build for the Docker host's own platform`);
   }
   if (s("backend.image")) {
     const p = imageRefProblem(s("backend.image"));
@@ -212,6 +219,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
     target: target as StackConfig["target"],
     root: normalizeRoot(s("root")),
     baseImage: s("baseImage"),
+    ...(s("platform") ? { platform: s("platform") } : {}),
     docker: { ...(s("docker.host") ? { host: s("docker.host") } : {}), publicBindIp: bindIp },
     etcd: { members, image: s("etcd.image"), proxyPort: n("etcd.proxyPort"), callTimeoutMs: n("etcd.callTimeoutMs"), tls },
     gateway: { kind: kind as StackConfig["gateway"]["kind"], port: n("gateway.port"), statsPort: n("gateway.statsPort"), metricsPort: n("gateway.metricsPort") },

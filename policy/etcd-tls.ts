@@ -72,3 +72,23 @@ export const etcdTlsAcrossHosts: ResourceValidationPolicy = {
     );
   },
 };
+
+export const etcdTlsEverywhere: ResourceValidationPolicy = {
+  name: "etcd-tls-everywhere",
+  description: "Every etcd member runs TLS with client certificates, also on one Docker host: without it any container on the stack network (an internet-facing backend included) and any local user can read and rewrite the registry.",
+  enforcementLevel: "advisory",
+  severity: "medium",
+  validateResource: (args, reportViolation) => {
+    if (args.type !== TYPES.container) return args.notApplicable("only docker containers are checked");
+    const props = args.props as ContainerInputs;
+    const settings = etcdSettings(props);
+    if (settings?.role !== "member") return args.notApplicable("not an etcd member container");
+    const missing = missingTls(settings);
+    if (missing.length === 0) return;
+    reportViolation(
+      `etcd ${describeContainer(args.name, props)} runs without TLS and client-certificate authentication (${missing.slice(0, 3).join("; ")}${missing.length > 3 ? "; ..." : ""}): ` +
+        "every container on the stack's network and every local user who reaches the proxy port can read and rewrite the registry, and so route traffic anywhere. " +
+        "Fix: pulumi config set etcd.tls true (switchyard makes the CA, the certificates and the etcd users itself).",
+    );
+  },
+};

@@ -64,9 +64,28 @@ export function coversTcpPort(rule: IngressRule, port: number): boolean {
   return rule.fromPort <= port && port <= rule.toPort;
 }
 
-/** A CIDR with prefix length 0 is the whole IPv4 or IPv6 internet. */
-export const isWorldCidr = (cidr: string): boolean => /\/0+$/.test(cidr.trim());
+/**
+ * Whether a CIDR opens a port to (nearly) the whole internet. Not only /0: 0.0.0.0/1 + 128.0.0.0/1 is the
+ * whole IPv4 internet in two rules, and a /8 of public space is 16 million addresses. So an IPv4 CIDR of /8
+ * or wider counts, except 10.0.0.0/8 (private); an IPv6 CIDR of /16 or wider counts, except fc00::/7 (unique local).
+ */
+export function isWorldCidr(cidr: string): boolean {
+  const c = cidr.trim();
+  const m = /^(.*)\/(\d+)$/.exec(c);
+  if (!m) return false;
+  const bits = Number(m[2]);
+  if (m[1].includes(":")) return bits <= 16 && !/^f[cd][0-9a-f]{0,2}:/i.test(m[1]);
+  return bits <= 8 && !(bits === 8 && m[1].startsWith("10."));
+}
 
 export function worldCidrs(rule: IngressRule): string[] {
   return rule.cidrs.filter(isWorldCidr);
+}
+
+/** Whether the rule lets TCP reach any port of [from, to]. */
+export function coversTcpRange(rule: IngressRule, from: number, to: number): boolean {
+  const p = rule.protocol.toLowerCase();
+  if (p === "-1" || p === "all") return true;
+  if (p !== "tcp" && p !== "6") return false;
+  return rule.fromPort <= to && from <= rule.toPort;
 }

@@ -6,15 +6,17 @@ import type { Policies } from "@pulumi/policy";
 import { containerHealthcheck, containerRestartPolicy } from "./containers";
 import { ec2Imdsv2Required, ec2RootVolumeEncrypted } from "./ec2";
 import { etcdClusterComplete, etcdMemberCount, etcdSingleMember } from "./etcd-cluster";
-import { etcdTlsAcrossHosts } from "./etcd-tls";
-import { etcdPortsNotPublic, sshNotOpenToWorld } from "./exposure";
+import { etcdTlsAcrossHosts, etcdTlsEverywhere } from "./etcd-tls";
+import { etcdPortsNotPublic, securityGroupNoAllPortsBetweenHosts, sshNotOpenToWorld, statsNotPublic } from "./exposure";
+import { containerLeastPrivilege, containerNotPrivileged, dockerSocketNotMounted, keyUploadsPrivate } from "./hardening";
 import { imagesPinned } from "./images";
 
 export { containerHealthcheck, containerRestartPolicy } from "./containers";
 export { ec2Imdsv2Required, ec2RootVolumeEncrypted } from "./ec2";
 export { etcdClusterComplete, etcdMemberCount, etcdSingleMember } from "./etcd-cluster";
-export { etcdTlsAcrossHosts } from "./etcd-tls";
-export { etcdPortsNotPublic, sshNotOpenToWorld } from "./exposure";
+export { etcdTlsAcrossHosts, etcdTlsEverywhere } from "./etcd-tls";
+export { etcdPortsNotPublic, securityGroupNoAllPortsBetweenHosts, sshNotOpenToWorld, statsNotPublic } from "./exposure";
+export { containerLeastPrivilege, containerNotPrivileged, dockerSocketNotMounted, keyUploadsPrivate } from "./hardening";
 export { imagesPinned } from "./images";
 
 export const policies: Policies = [
@@ -29,4 +31,11 @@ export const policies: Policies = [
   containerRestartPolicy,
   containerHealthcheck,
   etcdTlsAcrossHosts,
+  etcdTlsEverywhere,
+  statsNotPublic,
+  securityGroupNoAllPortsBetweenHosts,
+  containerNotPrivileged,
+  containerLeastPrivilege,
+  keyUploadsPrivate,
+  dockerSocketNotMounted,
 ];

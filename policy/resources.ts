@@ -34,6 +34,16 @@ export interface ContainerInputs {
   attach?: boolean;
   rm?: boolean;
   labels?: { label?: string; value?: string }[];
+  privileged?: boolean;
+  pidMode?: string;
+  ipcMode?: string;
+  user?: string;
+  capabilities?: { adds?: string[]; drops?: string[] };
+  securityOpts?: string[];
+  readOnly?: boolean;
+  volumes?: { hostPath?: string; containerPath?: string; readOnly?: boolean; volumeName?: string }[];
+  mounts?: { type?: string; source?: string; target?: string; readOnly?: boolean }[];
+  uploads?: { file?: string; content?: string; permissions?: string; executable?: boolean }[];
 }
 
 /** A resource as a policy sees it, resource or stack validation alike. */
@@ -62,4 +72,22 @@ export function isAllInterfaces(ip: string | undefined): boolean {
  */
 export function isUnknownDuringPreview(e: unknown): boolean {
   return e instanceof Error && e.constructor.name === "UnknownValueError";
+}
+
+/** Pulumi's wire form of a secret value ({"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value}). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/**
+ * The value with secrets unwrapped, at any depth. Policies check the shape of uploads and environments the
+ * program marks secret (key files, credentials); how a secret arrives depends on who runs the pack (the
+ * engine's analyzer hands plain values, the SDK's mocks the wire form), so both are read alike.
+ */
+export function plain(v: unknown): any {
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (SECRET_SIG in o) return plain(o.value);
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
 }

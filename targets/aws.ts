@@ -76,7 +76,8 @@ export function securityGroupRules(a: Pick<AwsTargetArgs, "operatorCidr" | "publ
     { description: "ssh from the operator", protocol: "tcp", fromPort: 22, toPort: 22, cidrBlocks: [a.operatorCidr] },
     { description: "etcd proxy from the operator (pulumi up, etcdctl; TLS with client certificates)", protocol: "tcp", fromPort: a.ports.etcdProxy, toPort: a.ports.etcdProxy, cidrBlocks: [a.operatorCidr] },
     { description: "gateway", protocol: "tcp", fromPort: a.ports.gateway, toPort: a.ports.gateway, cidrBlocks: [a.publicCidr] },
-    { description: "gateway stats page", protocol: "tcp", fromPort: a.ports.gatewayStats, toPort: a.ports.gatewayStats, cidrBlocks: [a.publicCidr] },
+    // The stats page shows service and endpoint names, health and traffic: the operator's, not the public's.
+    { description: "gateway stats page from the operator", protocol: "tcp", fromPort: a.ports.gatewayStats, toPort: a.ports.gatewayStats, cidrBlocks: [a.operatorCidr] },
   ];
 }
 

@@ -61,6 +61,11 @@ describe("the program on the aws target, example stack file", () => {
       "docker:index/image:Image gateway-image <- gateway",
       "docker:index/image:Image registrator-backend-1-image <- registrator",
       "docker:index/image:Image registrator-backend-2-image <- registrator",
+      "docker:index/remoteImage:RemoteImage app-image-backend-1-base <- app",
+      "docker:index/remoteImage:RemoteImage app-image-backend-2-base <- app",
+      "docker:index/remoteImage:RemoteImage gateway-image-base <- gateway",
+      "docker:index/remoteImage:RemoteImage registrator-backend-1-image-base <- registrator",
+      "docker:index/remoteImage:RemoteImage registrator-backend-2-image-base <- registrator",
       "docker:index/remoteImage:RemoteImage etcd-image-backend-1 <- etcd",
       "docker:index/remoteImage:RemoteImage etcd-image-backend-2 <- etcd",
       "docker:index/remoteImage:RemoteImage etcd-image-etcd <- etcd",
@@ -149,7 +154,7 @@ describe("the program on the aws target, example stack file", () => {
     }
   });
 
-  it("opens exactly: everything between the stack's hosts, ssh and the etcd proxy to the operator, the gateway to the public", () => {
+  it("opens exactly: everything between the stack's hosts, ssh, the etcd proxy and the stats page to the operator, the gateway to the public", () => {
     const sg = run.one("aws:ec2/securityGroup:SecurityGroup", "aws-sg").inputs;
     const rules = (sg.ingress as Record<string, unknown>[]).map((r) => [r.protocol, r.fromPort, r.toPort, r.self ? "self" : (r.cidrBlocks as string[]).join(",")]);
     expect(rules).toEqual([
@@ -157,12 +162,12 @@ describe("the program on the aws target, example stack file", () => {
       ["tcp", 22, 22, "203.0.113.7/32"],
       ["tcp", 2379, 2379, "203.0.113.7/32"],
       ["tcp", 8000, 8000, "0.0.0.0/0"],
-      ["tcp", 1936, 1936, "0.0.0.0/0"],
+      ["tcp", 1936, 1936, "203.0.113.7/32"],
     ]);
     expect(sg.egress).toEqual([expect.objectContaining({ protocol: "-1", cidrBlocks: ["0.0.0.0/0"] })]);
-    // Only the gateway's public ports are bound on all interfaces; the rest only on the private IP.
+    // Only the gateway's public port is bound on all interfaces; the rest (the stats page too) only on the private IP.
     const allInterfaces = run.byType(CONTAINER).flatMap((c) => (c.inputs.ports ?? []).filter((p: { ip?: string }) => p.ip === "0.0.0.0").map((p: { internal: number }) => `${c.name}:${p.internal}`));
-    expect(allInterfaces.sort()).toEqual(["gateway:1936", "gateway:8000"]);
+    expect(allInterfaces.sort()).toEqual(["gateway:8000"]);
   });
 
   it("hosts: IMDSv2, encrypted root volume, the looked-up Debian 12 AMI, the generated key and Docker from user data", () => {

@@ -7,9 +7,10 @@ const flagsOf = (c: CapturedResource) => Object.fromEntries((c.inputs.command as
 describe("the program under mocks, default config", () => {
   // One run of the default program serves the assertions that only read it.
   let defaults: ProgramRun;
+  // The first run in a worker also builds the image contexts (esbuild): slow on a loaded machine.
   beforeAll(async () => {
     defaults = await runProgram();
-  });
+  }, 180_000);
   it("declares exactly the expected resources, each parented under its component", async () => {
     const run = defaults;
     const tree = run.resources.map((r) => `${r.type} ${r.name} <- ${r.parent ? r.parent.split("::").slice(-1)[0] : "stack"}`).sort();
@@ -26,8 +27,11 @@ describe("the program under mocks, default config", () => {
       "docker:index/image:Image gateway-image <- gateway",
       "docker:index/image:Image registrator-local-image <- registrator",
       "docker:index/network:Network docker-network <- docker",
+      "docker:index/remoteImage:RemoteImage app-image-local-base <- app",
       "docker:index/remoteImage:RemoteImage etcd-image-local <- etcd",
       "docker:index/remoteImage:RemoteImage etcd-proxy-image-local <- etcd-proxy",
+      "docker:index/remoteImage:RemoteImage gateway-image-base <- gateway",
+      "docker:index/remoteImage:RemoteImage registrator-local-image-base <- registrator",
       "docker:index/volume:Volume etcd-0-data <- etcd",
       "docker:index/volume:Volume etcd-1-data <- etcd",
       "docker:index/volume:Volume etcd-2-data <- etcd",
@@ -49,7 +53,7 @@ describe("the program under mocks, default config", () => {
     const run = defaults;
     expect(run.outputs).toMatchObject({
       gatewayUrl: "http://localhost:8000",
-      statsUrl: "http://localhost:1936/",
+      statsUrl: "http://127.0.0.1:1936/",
       liveVersion: "v1",
       etcdEndpoint: "http://127.0.0.1:2379",
       etcdInternalEndpoint: "http://switchyard-dev-etcd-proxy:2379",
@@ -59,13 +63,13 @@ describe("the program under mocks, default config", () => {
     });
   });
 
-  it("publishes the gateway and stats ports publicly, the operator's ports on 127.0.0.1 only, nothing of the members", async () => {
+  it("publishes the gateway port publicly, the operator's ports (the stats page too) on 127.0.0.1 only, nothing of the members", async () => {
     const run = defaults;
     const published = run.byType(CONTAINER).flatMap((c) => (c.inputs.ports ?? []).map((p: any) => `${c.name} ${p.ip}:${p.external}->${p.internal}`));
     expect(published.sort()).toEqual([
       "etcd-proxy 127.0.0.1:2379->2379",
-      "gateway 0.0.0.0:1936->1936",
       "gateway 0.0.0.0:8000->8000",
+      "gateway 127.0.0.1:1936->1936",
       "gateway 127.0.0.1:9100->9100",
       "registrator-local 127.0.0.1:9102->9102",
     ]);

@@ -67,7 +67,7 @@ export function buildCommand(): Command {
     .addOption(opt("--workers <n>", "nginx worker_processes", "auto"))
     .addOption(opt("--exit-with-parent", "stop (proxy included) when the process that started the agent dies; for tests and benchmarks"))
     .addOption(opt("--reload-per-change", "baseline for benchmarks: apply membership changes with a full render + reload, as confd did"))
-    .addOption(opt("--user <user>", "nginx `user` directive when started as root (workers need the work dir)", "root"));
+    .addOption(opt("--user <user>", "user the proxy's workers run as when started as root (nginx `user`, haproxy `user`/`group`; workers need the work dir)", "root"));
 }
 
 function hostPort(flag: string, v: string): { host: string; port: number } {

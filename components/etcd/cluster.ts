@@ -2,6 +2,7 @@
  * EtcdCluster: N members, one container each, on the hosts the target gives (one host per member).
  * The flags come from memberFlags (flags.ts), the same function the integration tests start real etcd with.
  */
+import { leastPrivilege } from "../hardening";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../../targets/host";
@@ -111,6 +112,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
         envs: ["ETCDCTL_API=3"],
         hostname: a.container,
         restart: "unless-stopped",
+        // etcd listens on unprivileged ports and needs one capability: DAC_OVERRIDE, because a fresh named
+        // volume takes the owner of the image's own /var/lib/etcd (Debian's etcd package: user etcd, mode 700),
+        // which root without it cannot enter.
+        ...leastPrivilege(["DAC_OVERRIDE"]),
         networksAdvanced: [{ name: host.networkName, aliases: [a.container] }],
         // Published (where a target publishes internal ports at all) at the ports peers and the proxy dial.
         ports: [...host.publish(ETCD_CLIENT_PORT, "internal", a.dial.client), ...host.publish(ETCD_PEER_PORT, "internal", a.dial.peer)],

@@ -2,6 +2,7 @@
  * EtcdProxy: the single client endpoint (the "ambassador" of the source documents). Every switchyard client
  * but the members themselves talks to etcd through it. It runs `etcd gateway` (see proxyFlags for why).
  */
+import { leastPrivilege } from "../hardening";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../../targets/host";
@@ -46,6 +47,7 @@ export class EtcdProxy extends pulumi.ComponentResource {
       envs: ["ETCDCTL_API=3"],
       hostname: containerName,
       restart: "unless-stopped",
+      ...leastPrivilege(),
       networksAdvanced: [{ name: args.host.networkName, aliases: [containerName] }],
       // For the operator, and (where a target publishes internal ports) where the stack's containers dial it.
       ports: [...args.host.publish(ETCD_CLIENT_PORT, "operator", args.operatorPort), ...args.host.publish(ETCD_CLIENT_PORT, "internal", dial.port)],

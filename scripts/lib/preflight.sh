@@ -33,14 +33,23 @@ local_backend() {
     export PULUMI_BACKEND_URL="file://$state"
     note "using the local state backend $PULUMI_BACKEND_URL (set PULUMI_BACKEND_URL to use another)"
   fi
-  # Secrets in a local stack are encrypted with a passphrase. Unless one is given, a random one is made once
-  # and kept next to the state (readable by you only), so deploy and destroy run without prompting.
+  # Secrets in a local stack are encrypted with a passphrase. Unless one is given, a random one is made once,
+  # readable by you only, and kept OUTSIDE the state folder: a copy or backup of .pulumi-state (or a leaked
+  # one) must not carry the key that decrypts it. One file per state folder, named by a hash of its path.
   if [ -z "${PULUMI_CONFIG_PASSPHRASE+x}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-    local file="$state/passphrase"
+    local dir="${SWITCHYARD_PASSPHRASE_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/switchyard}"
+    local id
+    id="$(printf '%s' "$state" | sha256sum | cut -c1-16)"
+    local file="$dir/passphrase-$id"
+    (umask 077; mkdir -p "$dir")
+    if [ ! -f "$file" ] && [ -f "$state/passphrase" ]; then
+      # Made by an older switchyard inside the state folder: move it out.
+      (umask 077; mv "$state/passphrase" "$file")
+      note "moved the secrets passphrase out of the state folder to $file"
+    fi
     if [ ! -f "$file" ]; then
-      mkdir -p "$state"
       (umask 077; head -c 32 /dev/urandom | base64 > "$file")
-      note "created a secrets passphrase in $file (keep it: it decrypts this stack's secrets)"
+      note "created a secrets passphrase in $file for the state in $state (keep it and back it up apart from the state: it decrypts this stack's secrets)"
     fi
     export PULUMI_CONFIG_PASSPHRASE_FILE="$file"
   fi

@@ -55,6 +55,19 @@ if (TEST_NS && !/^[1-9]$/.test(TEST_NS)) throw new Error(`SWITCHYARD_TEST_NS mus
 export const nsPort = (port: number) => port + 1000 * Number(TEST_NS || 0);
 export const nsName = (name: string) => (TEST_NS ? `${name}-ns${TEST_NS}` : name);
 
+/** The etcd keys and certificates as the harness realized them (its state holds secrets in clear, see its README). */
+export function harnessTls(stateFile: string): NonNullable<E2EStack["tls"]> {
+  const outputOf = (name: string, field: string) => {
+    const r = loadState(stateFile).resources.find((x) => x.name === name);
+    if (!r) throw new Error(`no ${name} in the harness state`);
+    return String(r.outputs[field]);
+  };
+  return {
+    identity: (cn: string): EtcdTls => ({ ca: outputOf("etcd-pki-ca", "certPem"), cert: outputOf(`etcd-pki-client-${cn}-cert`, "certPem"), key: outputOf(`etcd-pki-client-${cn}-key`, "privateKeyPem") }),
+    privateKeys: () => loadState(stateFile).resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => String(r.outputs.privateKeyPem)),
+  };
+}
+
 export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, opts: { tls?: boolean } = {}): E2EStack {
   const stack = nsName(opts.tls ? `e2e-tls-${kind}` : `e2e-${kind}`);
   const basePort = nsPort(basePortBeforeNs);
@@ -76,16 +89,7 @@ export function e2eStack(kind: "nginx" | "haproxy", basePortBeforeNs: number, op
   const harnessOpts = { stateFile, stack };
   const log: Step[][] = [];
   const etcdEndpoint = `${opts.tls ? "https" : "http"}://127.0.0.1:${ports["etcd.proxyPort"]}`;
-  // The keys and certificates as the harness realized them (its state holds secrets in clear, see its README).
-  const outputOf = (name: string, field: string) => {
-    const r = loadState(stateFile).resources.find((x) => x.name === name);
-    if (!r) throw new Error(`no ${name} in the harness state`);
-    return String(r.outputs[field]);
-  };
-  const tls = opts.tls ? {
-    identity: (cn: string): EtcdTls => ({ ca: outputOf("etcd-pki-ca", "certPem"), cert: outputOf(`etcd-pki-client-${cn}-cert`, "certPem"), key: outputOf(`etcd-pki-client-${cn}-key`, "privateKeyPem") }),
-    privateKeys: () => loadState(stateFile).resources.filter((r) => r.type === "tls:index/privateKey:PrivateKey").map((r) => String(r.outputs.privateKeyPem)),
-  } : undefined;
+  const tls = opts.tls ? harnessTls(stateFile) : undefined;
   const self: E2EStack = {
     kind,
     stack,

@@ -13,6 +13,7 @@ import { classifyEtcdError } from "../../lib/etcd/client";
 import { waitFor } from "../helpers/ports";
 import { coverageProblems, moreRequests } from "../helpers/traffic";
 import { docker, e2eStack, gatewayDiagnostics, get, STEP_ORDER_OF, stepTime, type E2EStack } from "./fixture";
+import { checkHardening } from "./hardening";
 
 export interface JourneyHooks {
   /** Extra tests run after the switch to v2, before the bad release (the stack is up at `liveVersion()`). */
@@ -82,6 +83,10 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     } finally {
       etcd.close();
     }
+  });
+
+  it("least privilege (#20): proxy workers are not root, stats and metrics refused from a non-operator address, every key file 0600", async () => {
+    await checkHardening(s);
   });
 
   it(`switch under keep-alive load: 0 failed requests, then only v2; v1 keys and containers gone, in the gated order (${STEP_ORDER_OF})`, async () => {

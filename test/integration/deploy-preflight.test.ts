@@ -63,10 +63,30 @@ describe("scripts/deploy and scripts/destroy", () => {
     const r = run("deploy", bin, {}, ["--yes"]);
     expect(r.code, r.out).toBe(0);
     const state = path.join(tmp, "state");
-    const tail = `| backend=file://${state} | passfile=${state}/passphrase`;
+    // The passphrase lives outside the state folder it decrypts (HOME is tmp here): ~/.config/switchyard.
+    const dir = path.join(tmp, ".config", "switchyard");
+    const files = fs.readdirSync(dir);
+    expect(files).toEqual([expect.stringMatching(/^passphrase-[0-9a-f]{16}$/)]);
+    const passfile = path.join(dir, files[0]);
+    const tail = `| backend=file://${state} | passfile=${passfile}`;
     expect(r.calls).toEqual([`pulumi stack select --create dev ${tail}`, `pulumi up --stack dev --yes ${tail}`]);
-    const mode = fs.statSync(path.join(state, "passphrase")).mode & 0o777;
-    expect(mode).toBe(0o600);
+    expect(fs.statSync(passfile).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(dir).mode & 0o777).toBe(0o700);
+    expect(fs.readdirSync(state)).not.toContain("passphrase");
+  });
+
+  it("moves a passphrase an older version left in the state folder out of it, keeping its value", () => {
+    const bin = binDir("migrate", { pulumi: true, dockerWorks: true });
+    const state = path.join(tmp, "state-old");
+    fs.mkdirSync(state, { recursive: true });
+    fs.writeFileSync(path.join(state, "passphrase"), "old-secret\n", { mode: 0o600 });
+    const r = run("deploy", bin, { SWITCHYARD_STATE_DIR: state, SWITCHYARD_PASSPHRASE_DIR: path.join(tmp, "pp") }, ["--yes"]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain("moved the secrets passphrase out of the state folder");
+    expect(fs.existsSync(path.join(state, "passphrase"))).toBe(false);
+    const [moved] = fs.readdirSync(path.join(tmp, "pp"));
+    expect(fs.readFileSync(path.join(tmp, "pp", moved), "utf8")).toBe("old-secret\n");
+    expect(r.calls[0]).toContain(`passfile=${path.join(tmp, "pp", moved)}`);
   });
 
   it("respects PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE and STACK; destroy targets the same stack", () => {

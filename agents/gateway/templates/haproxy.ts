@@ -11,7 +11,9 @@ global
     stats timeout 30s
     pidfile {{workDir}}/haproxy.pid
     maxconn 4096
-
+{{#if user}}    user {{user}}
+    group {{user}}
+{{/if}}
 defaults
     mode http
     timeout connect 2s
