@@ -142,14 +142,15 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
   });
 
   it("destroy leaves no container, network or volume of the stack; its etcd (with every key) and its gateway stop answering", async () => {
-    await s.destroy();
-    expect(await s.containers()).toEqual([]);
-    expect((await docker.listNetworks({ filters: { name: [s.prefix] } })).filter((n) => n.Name === s.prefix)).toEqual([]);
-    expect((await docker.listVolumes({ filters: { label: [`switchyard.stack=${s.prefix}`] } })).Volumes ?? []).toEqual([]);
-    // The keys lived in the stack's etcd, whose members and data volumes are gone (checked above): its client
-    // port refuses connections, and so does the gateway's.
+    // The client first: with etcd.tls its certificates come from the harness state, which destroy empties.
     const etcd = s.etcd();
     try {
+      await s.destroy();
+      expect(await s.containers()).toEqual([]);
+      expect((await docker.listNetworks({ filters: { name: [s.prefix] } })).filter((n) => n.Name === s.prefix)).toEqual([]);
+      expect((await docker.listVolumes({ filters: { label: [`switchyard.stack=${s.prefix}`] } })).Volumes ?? []).toEqual([]);
+      // The keys lived in the stack's etcd, whose members and data volumes are gone (checked above): its client
+      // port refuses connections, and so does the gateway's.
       const err = await etcd.getAll().prefix("/switchyard/").keys().then(() => undefined, (e: unknown) => e);
       expect(classifyEtcdError(err)).toBe("unreachable");
     } finally {
