@@ -48,11 +48,12 @@ export interface E2EStack {
 /**
  * SWITCHYARD_TEST_NS (a small number, 1–9) lets several developers or helpers run the end-to-end tests on one
  * Docker engine at once: it suffixes every stack name (so containers, networks and volumes differ) and shifts
- * every published port by 1,000 × NS, so two runs never bind the same port.
+ * every published port by 100 × NS: the base ports of the stacks are 10 to 1,000 apart and a stack binds five, so
+ * 100 × NS (at most 900) keeps every NS clear of every other stack's ports (1,000 × NS landed NS=1 nginx on NS=0 haproxy).
  */
 export const TEST_NS = process.env.SWITCHYARD_TEST_NS ?? "";
 if (TEST_NS && !/^[1-9]$/.test(TEST_NS)) throw new Error(`SWITCHYARD_TEST_NS must be a digit 1-9, got '${TEST_NS}'`);
-export const nsPort = (port: number) => port + 1000 * Number(TEST_NS || 0);
+export const nsPort = (port: number) => port + 100 * Number(TEST_NS || 0);
 export const nsName = (name: string) => (TEST_NS ? `${name}-ns${TEST_NS}` : name);
 
 /** The etcd keys and certificates as the harness realized them (its state holds secrets in clear, see its README). */
