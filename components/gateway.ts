@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import fs from "node:fs";
 import path from "node:path";
 import type { EtcdConnection } from "../lib/etcd/client";
-import { DEFAULT_ROOT } from "../lib/etcd/keys";
+import { settingDefault } from "../config/settings";
 import type { Host } from "../targets/host";
 import { KEY_FILE_MODE, leastPrivilege, PROXY_MASTER_CAPABILITIES } from "./hardening";
 import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT, type ContextSpec } from "./image";
@@ -106,7 +106,7 @@ export class Gateway extends pulumi.ComponentResource {
     const image = builtImage(`${name}-image`, { context: dir, repository: `${args.prefix}-gateway`, baseImage, platform: args.platform, provider: args.host.provider }, this);
 
     const etcd = pulumi.output(args.etcd);
-    const root = pulumi.output(args.root ?? DEFAULT_ROOT);
+    const root = pulumi.output(args.root ?? settingDefault<string>("root"));
     const uploads = pulumi.all([etcd, args.template]).apply(([c, template]) => [
       ...(c.tls ? [{ file: `${CERT_DIR}/ca.pem`, content: c.tls.ca }] : []),
       ...(c.tls?.cert ? [{ file: `${CERT_DIR}/cert.pem`, content: c.tls.cert }] : []),

@@ -8,9 +8,11 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import fs from "node:fs";
 import path from "node:path";
+import { settingDefault } from "../config/settings";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
-export const DEFAULT_BASE_IMAGE = "debian:bookworm-slim";
+/** The `baseImage` setting's default: config/settings.ts is the one source. */
+export const DEFAULT_BASE_IMAGE = settingDefault<string>("baseImage");
 /** Debian bookworm ships Node 18: the bundles target it. */
 export const AGENT_NODE_TARGET = "node18";
 

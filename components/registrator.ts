@@ -12,7 +12,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { bundleRegistrator } from "../agents/registrator/bundle";
 import type { EtcdConnection } from "../lib/etcd/client";
-import { DEFAULT_ROOT } from "../lib/etcd/keys";
+import { settingDefault } from "../config/settings";
 import type { Host } from "../targets/host";
 import { KEY_FILE_MODE, leastPrivilege } from "./hardening";
 import { builtImage, DEFAULT_BASE_IMAGE, prepareContext, PROJECT_ROOT } from "./image";
@@ -86,7 +86,7 @@ export class Registrator extends pulumi.ComponentResource {
     const baseImage = args.baseImage ?? DEFAULT_BASE_IMAGE;
     const metricsPort = args.metricsPort ?? REGISTRATOR_METRICS_PORT;
     const dir = prepareRegistratorContext(`${name}-image`);
-    const root = pulumi.output(args.root ?? DEFAULT_ROOT);
+    const root = pulumi.output(args.root ?? settingDefault<string>("root"));
     const etcdFor = (host: Host) => pulumi.output(typeof args.etcd === "function" ? args.etcd(host) : args.etcd);
 
     this.containers = [];

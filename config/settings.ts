@@ -5,6 +5,8 @@
  * `switchyard:backend.version`. (A structured value set with `--path` is read too, see load.ts.)
  */
 
+import { DEFAULT_ROOT } from "../lib/etcd/keys";
+
 export type SettingType = "string" | "integer" | "boolean" | "array";
 
 export interface SettingSpec {
@@ -19,7 +21,7 @@ export interface SettingSpec {
 
 export const SETTINGS: SettingSpec[] = [
   { key: "target", type: "string", default: "docker", description: "Where to deploy: docker (the local daemon, or DOCKER_HOST), hosts (machines you already have, see hosts.machines) or aws (four EC2 hosts)." },
-  { key: "root", type: "string", default: "/switchyard", description: "etcd key prefix under which services and gateway status live." },
+  { key: "root", type: "string", default: DEFAULT_ROOT, description: "etcd key prefix under which services and gateway status live." },
   { key: "baseImage", type: "string", default: "debian:bookworm-slim", description: "Base image of the gateway, registrator and backend images built by the program." },
   { key: "platform", type: "string", description: "Platform of the images the program builds, e.g. linux/arm64. Default: the Docker host's own platform." },
   { key: "docker.host", type: "string", description: "Docker daemon address for the docker target (default: DOCKER_HOST or the local socket)." },

@@ -7,18 +7,17 @@
 import type { HostRole } from "./host";
 import type { HostMachine } from "./hosts";
 import { place, ROLES } from "./placement";
+import { isHostname, isIpv4 } from "../lib/etcd/keys";
 
 const SETTING = "switchyard:hosts.machines";
 const EXAMPLE = `pulumi config set --path 'hosts.machines[0]' 'name=etcd address=10.0.0.11 docker=ssh://admin@10.0.0.11'`;
 /** A host name as it appears in container and resource names. */
 const NAME = /^[a-z0-9][a-z0-9-]{0,30}$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export function addressProblem(address: string): string | undefined {
-  if (IPV4.test(address)) return address.startsWith("0.") || address.startsWith("127.") ? `'${address}' cannot be reached from another machine` : undefined;
+  if (isIpv4(address)) return address.startsWith("0.") || address.startsWith("127.") ? `'${address}' cannot be reached from another machine` : undefined;
   if (/^[\d.]+$/.test(address)) return `'${address}' is not an IPv4 address`;
-  if (!DNS_NAME.test(address) || address === "localhost") return `'${address}' is not an IPv4 address or DNS name the other machines can reach`;
+  if (!isHostname(address) || address === "localhost") return `'${address}' is not an IPv4 address or DNS name the other machines can reach`;
   return undefined;
 }
 

@@ -100,6 +100,11 @@ export interface UpstreamValue {
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
+/** A DNS host name (RFC 1123 labels): the one rule for names that are dialled, in keys and in config. */
+export const isHostname = (name: string): boolean => HOSTNAME.test(name);
+/** A dotted-quad IPv4 address. */
+export const isIpv4 = (text: string): boolean => IPV4.test(text);
+
 export function parseAddr(addr: string): { host: string; port: number } | { problem: string } {
   const text = addr.trim();
   const m = /^\[([0-9A-Fa-f:.]+)\]:(\d+)$/.exec(text) ?? /^([^:\s/]+):(\d+)$/.exec(text);
