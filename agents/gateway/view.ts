@@ -5,15 +5,10 @@
  * membership (runtime update, no reload).
  */
 import type { EndpointHealth } from "../../lib/etcd/status";
-import type { DesiredState } from "./desired";
+import type { DesiredEndpoint, DesiredState } from "./desired";
 
-export interface RoutedEndpoint {
-  name: string;
-  id: string;
-  host: string;
-  port: number;
-  addr: string;
-  weight: number;
+/** A desired endpoint as routed: its address and weight plus what only the agent knows. */
+export interface RoutedEndpoint extends Pick<DesiredEndpoint, "name" | "id" | "host" | "port" | "addr" | "weight"> {
   /** True when the proxy should send new requests to it (healthy and not draining). */
   enabled: boolean;
   health: EndpointHealth;
