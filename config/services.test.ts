@@ -107,6 +107,8 @@ describe("services", () => {
   it("not a list; and backend.service together with services", () => {
     expect(problems({ services: '{"name":"a"}' })[0]).toMatch(/^switchyard:services is not a list of services/);
     expect(problems({ services: "not json" })[0]).toMatch(/^switchyard:services is not a list of services/);
+    // Its default (which Pulumi passes as a set value) is no conflict.
+    expect(ok(services([{ name: "a" }], { "backend.service": "app" })).services.map((x) => x.name)).toEqual(["a"]);
     expect(problems(services([{ name: "a" }], { "backend.service": "web" }))).toEqual([expect.stringMatching(/^switchyard:backend.service names the single service of the shorthand, but services is set too.*pulumi config rm backend.service/)]);
   });
 });

@@ -170,7 +170,8 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   }
   const services = parseServices(
     v["services"] as string | undefined,
-    { service: s("backend.service"), serviceSet: raw["backend.service"] !== undefined },
+    // Pulumi passes Pulumi.yaml's defaults as set values: only a backend.service other than its default is "set".
+    { service: s("backend.service"), serviceSet: s("backend.service") !== SETTINGS.find((x) => x.key === "backend.service")!.default },
     { version, replicas: n("backend.replicas"), port: n("backend.port"), healthPath: hp, env: v["backend.env"] as string[], ...(s("backend.image") ? { image: s("backend.image") } : {}) },
     { versionProblem, imageProblem: imageRefProblem },
     problems,
