@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { ok, problems } from "../test/helpers/config";
 import { nearestField } from "./services";
-import { ConfigError, validateConfig } from "./validate";
 
-const ok = (raw: Record<string, string> = {}) => validateConfig(raw, "switchyard", "dev");
 const services = (list: unknown, extra: Record<string, string> = {}) => ({ services: JSON.stringify(list), ...extra });
-function problems(raw: Record<string, string>): string[] {
-  try {
-    ok(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error(`config was accepted: ${JSON.stringify(raw)}`);
-}
 
 /** 004's two domains: a.b.com with two servers and cookie stickiness, b.b.com with one. */
 const TWO = [

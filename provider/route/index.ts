@@ -5,8 +5,7 @@
  * each write returns only once every live gateway has applied it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { EtcdConnection } from "../../lib/etcd/client";
-import type { GateSettings } from "../etcd-key/spec";
+import { ownedKeyOptions, type OwnedKeyArgs } from "../etcd-key/resource";
 import { routeProvider } from "./provider";
 
 export type { RouteOuts, RouteProps } from "./spec";
@@ -15,7 +14,7 @@ export const ROUTE_MODULE = "switchyard";
 export const ROUTE_TYPE_NAME = "Route";
 export const ROUTE_TYPE = `pulumi-nodejs:dynamic/${ROUTE_MODULE}:${ROUTE_TYPE_NAME}`;
 
-export interface RouteArgs {
+export interface RouteArgs extends OwnedKeyArgs {
   service: pulumi.Input<string>;
   /** Host headers routed to the service (a.b.com). Default none. */
   hosts?: pulumi.Input<pulumi.Input<string>[]>;
@@ -23,14 +22,6 @@ export interface RouteArgs {
   default?: pulumi.Input<boolean>;
   /** Cookie stickiness (SERVERID). Default false. */
   sticky?: pulumi.Input<boolean>;
-  /** Key schema root. Default "/switchyard". */
-  root?: pulumi.Input<string>;
-  /** How to reach etcd (the proxy). Stored as a secret output: it may carry a password or TLS key. */
-  connection: pulumi.Input<EtcdConnection>;
-  /** Wait for the gateways after each write. Default { enabled: true, timeoutMs: 120000 }. */
-  gate?: pulumi.Input<Partial<GateSettings>>;
-  /** Take over a route key that already exists with another value. Default false: fail and explain. */
-  adopt?: pulumi.Input<boolean>;
 }
 
 export class Route extends pulumi.dynamic.Resource {
@@ -57,9 +48,6 @@ export class Route extends pulumi.dynamic.Resource {
       revision: undefined,
       gateResult: undefined,
     };
-    super(routeProvider, name, props, {
-      ...opts,
-      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"],
-    }, ROUTE_MODULE, ROUTE_TYPE_NAME);
+    super(routeProvider, name, props, ownedKeyOptions(opts), ROUTE_MODULE, ROUTE_TYPE_NAME);
   }
 }

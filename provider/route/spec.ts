@@ -2,9 +2,8 @@
  * Pure logic of the Route provider: check (normalize and validate a service's route, derive its key and the
  * value written) and diff. Ownership rules and messages are the shared ones (provider/etcd-key/spec.ts).
  */
-import type { EtcdConnection } from "../../lib/etcd/client";
 import { formatRouteValue, hostNameProblem, nameProblem, parseRouteValue, routeKey } from "../../lib/etcd/keys";
-import { checkOwnership, checkRoot, diffOwnedKey, isUnknown, requireKnown, UNKNOWN, type CheckFailure, type GateSettings, type KeyOwner, type OwnedKeyDiff } from "../etcd-key/spec";
+import { checkOwnership, checkRoot, diffOwnedKey, isUnknown, requireKnown, UNKNOWN, type CheckFailure, type KeyOwner, type OwnedKeyDiff, type OwnedKeyProps } from "../etcd-key/spec";
 
 /** How messages name a Route and the way to take a foreign route key over. */
 export const ROUTE_OWNER: KeyOwner = {
@@ -12,9 +11,8 @@ export const ROUTE_OWNER: KeyOwner = {
   howToAdopt: "set adopt: true on this Route (in switchyard's config: adoptRoute: true on the service in `services`)",
 };
 
-/** Inputs after check. */
-export interface RouteProps {
-  root: string;
+/** Inputs after check (key: <root>/services/<service>/route; value: formatRouteValue with source "pulumi"). */
+export interface RouteProps extends OwnedKeyProps {
   service: string;
   /** Host headers routed to the service, lower case, sorted. */
   hosts: string[];
@@ -22,13 +20,6 @@ export interface RouteProps {
   default: boolean;
   /** Cookie stickiness (SERVERID). */
   sticky: boolean;
-  /** <root>/services/<service>/route */
-  key: string;
-  /** The JSON written (formatRouteValue, with source "pulumi"). */
-  value: string;
-  connection: EtcdConnection;
-  gate: GateSettings;
-  adopt: boolean;
 }
 
 export interface RouteOuts extends RouteProps {

@@ -4,7 +4,6 @@
  * conflict messages) live in provider/etcd-key/spec.ts; operations.ts does the etcd calls.
  */
 import { nameProblem, parseKey, parseUpstreamValue, upstreamKey } from "../../lib/etcd/keys";
-import type { EtcdConnection } from "../../lib/etcd/client";
 import {
   checkOwnership,
   checkRoot,
@@ -19,6 +18,7 @@ import {
   type GateSettings,
   type KeyOwner,
   type OwnedKeyDiff,
+  type OwnedKeyProps,
 } from "../etcd-key/spec";
 
 export { DEFAULT_GATE_TIMEOUT_MS, describeValue, isUnknown, MAX_GATE_TIMEOUT_MS, UNKNOWN, type CheckFailure, type CreateDecision } from "../etcd-key/spec";
@@ -30,16 +30,9 @@ export type UpstreamGateSettings = GateSettings;
 export const UPSTREAM_OWNER: KeyOwner = { kind: "Upstream", howToAdopt: "set adopt: true on this Upstream", alternative: "choose another endpoint name" };
 
 /** Inputs after check: every field filled, names consistent with the key. */
-export interface UpstreamProps {
-  root: string;
+export interface UpstreamProps extends OwnedKeyProps {
   service: string;
   endpoint: string;
-  key: string;
-  value: string;
-  connection: EtcdConnection;
-  gate: UpstreamGateSettings;
-  /** Take over a key that exists with another value (default false). */
-  adopt: boolean;
 }
 
 /** Outputs (the state Pulumi keeps; read and delete work from these alone). */

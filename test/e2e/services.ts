@@ -124,6 +124,8 @@ export function servicesJourney(kind: "nginx" | "haproxy", basePort: number): vo
       const upEnded = Date.now();
       await Promise.all([moreRequests(loadA.records, 200), moreRequests(loadB.records, 200)]);
       const [a, b] = await Promise.all([loadA.stop(), loadB.stop()]);
+      // The measured numbers, for the report of a run (failed/total per service, seconds of the up).
+      console.info(`[${kind}] switch of a under load: a ${a.failed}/${a.total} failed, b ${b.failed}/${b.total} failed, up ${((upEnded - upStarted) / 1000).toFixed(1)} s`);
       const diag = a.failed || b.failed ? await gatewayDiagnostics(s) : "";
       expect(a.failures, diag).toEqual({});
       expect(b.failures, diag).toEqual({});
