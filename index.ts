@@ -20,6 +20,8 @@ export = Object.fromEntries(Object.entries({
   etcdMembers: stack.etcdMembers,
   liveVersion: stack.liveVersion,
   upstreams: stack.upstreams,
+  /** Per service: URLs, live version, upstreams, hosts, default, sticky. */
+  services: stack.services,
   network: stack.network,
   /** aws: each host with its roles, public and private address, and the ssh command to reach it. */
   hosts: stack.hosts,

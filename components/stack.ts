@@ -13,7 +13,7 @@ import type { EtcdConnection } from "../lib/etcd/client";
 import { EtcdAccess } from "../provider/access";
 import { createTarget } from "../targets";
 import type { Host } from "../targets/host";
-import { Backend } from "./backend";
+import { deployService, type ServiceOutputs } from "./backend-service";
 import { EtcdCluster, memberAddresses } from "./etcd/cluster";
 import { clusterToken } from "./etcd/flags";
 import { EtcdPki, HEALTHCHECK_IDENTITY, memberSans, type TlsIdentity } from "./etcd/pki";
@@ -31,10 +31,12 @@ export interface StackOutputs {
   /** etcd client URL for containers of the stack. */
   etcdInternalEndpoint: pulumi.Output<string>;
   etcdMembers: string[];
-  /** The backend version the program routes to. */
+  /** The version the program routes the default service (else the first service) to. */
   liveVersion: string;
-  /** One row per upstream the program registered: key and address. */
+  /** One row per upstream the program registered, of every service: key and address. */
   upstreams: pulumi.Output<{ key: string; addr: string }[]>;
+  /** Per service: its URLs, live version, upstreams and routing. */
+  services: pulumi.Output<Record<string, ServiceOutputs>>;
   network?: pulumi.Input<unknown>;
   /** aws: each host with its roles, addresses and ssh command. */
   hosts?: pulumi.Input<unknown>;
@@ -128,27 +130,24 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     platform: cfg.platform,
   }, { dependsOn: [proxy, ...access] });
 
-  // Its containers and Upstreams are named with the version: blue and green are distinct resources, so a
-  // switch creates the new ones before deleting the old. The Upstreams wait for the gateway, which must
-  // exist before they are written.
-  const backend = new Backend(cfg.backend.service, {
-    service: cfg.backend.service,
-    version: cfg.backend.version,
-    replicas: cfg.backend.replicas,
-    port: cfg.backend.port,
-    ...(cfg.backend.image ? { image: cfg.backend.image } : {}),
-    healthPath: cfg.backend.healthPath,
-    envs: cfg.backend.env,
-    hosts: topology.backendHosts,
-    prefix: cfg.prefix,
-    baseImage: cfg.baseImage,
-    platform: cfg.platform,
-    upstream: {
-      connection: operatorEtcd,
+  // Each service: its generation's containers and gated Upstreams, and its gated Route — the explicit default
+  // route included (#20: a registered stranger must never leave the stack without a default). Their keys wait
+  // for the gateway, which must exist before they are written.
+  const services = cfg.services.map((svc) => ({
+    svc,
+    ...deployService(svc, {
+      hosts: topology.backendHosts,
+      prefix: cfg.prefix,
+      baseImage: cfg.baseImage,
+      platform: cfg.platform,
       root: cfg.root,
+      connection: operatorEtcd,
       gate: { enabled: true, timeoutMs: cfg.switch.gateTimeoutSeconds * 1000 },
-    },
-  }, { dependsOn: [gateway, proxy, ...access] });
+      gatewayUrl: gateway.url,
+      dependsOn: [gateway, proxy, ...access],
+    }),
+  }));
+  const main = services.find((s) => s.svc.default) ?? services[0];
 
   return {
     gatewayUrl: gateway.url,
@@ -156,8 +155,9 @@ export function buildStack(cfg: StackConfig): StackOutputs {
     etcdEndpoint: proxy.operatorEndpoint,
     etcdInternalEndpoint: proxy.internalEndpoint,
     etcdMembers: etcd.memberNames,
-    liveVersion: cfg.backend.version,
-    upstreams: pulumi.all(backend.containers.map((c) => pulumi.all([c.upstream!.key, c.upstream!.addr]))).apply((rows) => rows.map(([key, addr]) => ({ key, addr }))),
+    liveVersion: main.svc.version,
+    upstreams: pulumi.all(services.map((s) => s.outputs)).apply((outs) => outs.flatMap((o) => o.upstreams)),
+    services: pulumi.all(Object.fromEntries(services.map((s) => [s.svc.name, s.outputs]))),
     servicesRoot: cfg.root,
     ...(pki ? { etcdCaCert: pki.caCert } : {}),
     ...target.outputs,

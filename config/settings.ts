@@ -15,6 +15,8 @@ export interface SettingSpec {
   /** Omitted for settings that have no default (required on some targets, or optional). */
   default?: string | number | boolean | string[];
   description: string;
+  /** For arrays: what each entry is (default "string"); `services` holds objects. */
+  items?: "string" | "object";
   /** Settings read only on that target. */
   target?: "aws" | "hosts";
 }
@@ -42,6 +44,7 @@ export const SETTINGS: SettingSpec[] = [
   { key: "backend.image", type: "string", default: "", description: "Backend image; empty builds the demo service. Any HTTP image works." },
   { key: "backend.healthPath", type: "string", default: "/healthz", description: "Path the gateways probe for backend health." },
   { key: "backend.env", type: "array", default: [], description: "Extra environment of the backend containers, as NAME=value entries." },
+  { key: "services", type: "array", items: "object", default: [], description: "Services to deploy, one entry each: {name, version, image, replicas, port, healthPath, env, hosts, default, sticky, adoptRoute}; a field left out takes its backend.* setting. Empty: the one service that backend.* describe, which is the default service." },
   { key: "registrator.ttlSeconds", type: "integer", default: 15, description: "Lease TTL of registrator keys: how long keys outlive a dead registrator." },
   { key: "registrator.metricsPort", type: "integer", default: 9102, description: "Port of the registrator's /healthz and /metrics, published for the operator only." },
   { key: "switch.gateTimeoutSeconds", type: "integer", default: 120, description: "How long an upstream change waits for every gateway to route to a healthy endpoint before rolling back." },

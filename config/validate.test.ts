@@ -1,17 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { cidrProblem, ConfigError, validateConfig } from "./validate";
-
-const ok = (raw: Record<string, string> = {}) => validateConfig(raw, "switchyard", "dev");
-/** The list of problems a config yields (fails the test if it is accepted). */
-function problems(raw: Record<string, string>): string[] {
-  try {
-    ok(raw);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error(`config was accepted: ${JSON.stringify(raw)}`);
-}
+import { ok, problems } from "../test/helpers/config";
+import { cidrProblem } from "./validate";
 
 describe("validateConfig", () => {
   it("defaults deploy the dev stack to local Docker", () => {

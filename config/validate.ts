@@ -6,6 +6,7 @@
 import { nameProblem, normalizeRoot, rootProblem } from "../lib/etcd/keys";
 import { parseMachines } from "../targets/hosts-config";
 import type { HostMachine } from "../targets/hosts";
+import { parseServices, type ServiceConfig } from "./services";
 import { SETTINGS, type SettingSpec } from "./settings";
 
 export interface StackConfig {
@@ -23,6 +24,8 @@ export interface StackConfig {
   etcd: { members: number; image: string; proxyPort: number; callTimeoutMs: number; tls: boolean };
   gateway: { kind: "nginx" | "haproxy"; port: number; statsPort: number; metricsPort: number };
   backend: { service: string; version: string; replicas: number; port: number; image?: string; healthPath: string; env: string[] };
+  /** The services to deploy: `services`, or the one service of `backend.*` (see config/services.ts). */
+  services: ServiceConfig[];
   registrator: { ttlSeconds: number; metricsPort: number };
   switch: { gateTimeoutSeconds: number };
   hosts?: { machines: HostMachine[]; sshOpts: string[] };
@@ -75,7 +78,8 @@ function parseAll(raw: Raw, problems: string[]): Record<string, unknown> {
       problems.push(`switchyard:${key} is not a switchyard setting${close ? `; did you mean ${close.key}?` : ""} (see README "Configuration reference")`);
     }
   }
-  for (const spec of SETTINGS) out[spec.key] = parseOne(spec, raw[spec.key], problems);
+  // A list of objects (services) keeps its text: its own parser names each entry's problems.
+  for (const spec of SETTINGS) out[spec.key] = spec.items === "object" ? raw[spec.key] : parseOne(spec, raw[spec.key], problems);
   return out;
 }
 
@@ -155,7 +159,8 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   const svcIssue = nameProblem("service", s("backend.service"));
   if (svcIssue) problems.push(`switchyard:backend.service: ${svcIssue} (${set("backend.service", "app")})`);
   const version = s("backend.version");
-  if (!IMAGE_TAG.test(version)) {
+  const versionProblem = (v: string) => (IMAGE_TAG.test(v) ? undefined : "not a valid image tag: letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'");
+  if (versionProblem(version)) {
     problems.push(`switchyard:backend.version = '${version}' is not a valid image tag (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'); ${set("backend.version", "v2")}`);
   }
   const hp = s("backend.healthPath");
@@ -163,6 +168,14 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
   for (const e of v["backend.env"] as string[]) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(e)) problems.push(`switchyard:backend.env contains '${e}', which is not NAME=value (e.g. LOG_LEVEL=debug)`);
   }
+  const services = parseServices(
+    v["services"] as string | undefined,
+    // Pulumi passes Pulumi.yaml's defaults as set values: only a backend.service other than its default is "set".
+    { service: s("backend.service"), serviceSet: s("backend.service") !== SETTINGS.find((x) => x.key === "backend.service")!.default },
+    { version, replicas: n("backend.replicas"), port: n("backend.port"), healthPath: hp, env: v["backend.env"] as string[], ...(s("backend.image") ? { image: s("backend.image") } : {}) },
+    { versionProblem, imageProblem: imageRefProblem },
+    problems,
+  );
   const positive: [string, number, number][] = [["backend.replicas", 1, 20], ["registrator.ttlSeconds", 2, 300], ["switch.gateTimeoutSeconds", 5, 3600], ["etcd.callTimeoutMs", 100, 120000]];
   for (const [k, lo, hi] of positive) {
     if (!(n(k) >= lo && n(k) <= hi)) problems.push(`switchyard:${k} = ${n(k)} is outside ${lo}-${hi}; ${set(k, String(SETTINGS.find((x) => x.key === k)!.default))}`);
@@ -232,6 +245,7 @@ export function validateConfig(raw: Raw, project: string, stack: string): StackC
       healthPath: hp,
       env: v["backend.env"] as string[],
     },
+    services,
     registrator: { ttlSeconds: n("registrator.ttlSeconds"), metricsPort: n("registrator.metricsPort") },
     switch: { gateTimeoutSeconds: n("switch.gateTimeoutSeconds") },
     ...(hosts ? { hosts } : {}),

@@ -6,26 +6,12 @@
  * everything else in the stack must stay untouched. The e2e change matrix runs the same rows on Docker.
  */
 import { describe, expect, it } from "vitest";
-import { sameInputs } from "./harness/plan";
+import { plan } from "./helpers/change-plan";
 import { runProgram, type ProgramRun } from "./helpers/pulumi-program";
 
 const BASE = { "backend.version": "v1" };
 /** Each test runs the program two or three times (a few seconds each on a loaded machine). */
 const PROGRAM_RUNS_MS = 90_000;
-
-interface Plan { created: string[]; deleted: string[]; changed: string[] }
-
-/** What an up from `before` to `after` does, by resource name (components left out: nothing to realize). */
-function plan(before: ProgramRun, after: ProgramRun): Plan {
-  const custom = (r: ProgramRun) => new Map(r.resources.filter((x) => !x.type.startsWith("switchyard:")).map((x) => [x.urn, x]));
-  const b = custom(before);
-  const a = custom(after);
-  return {
-    created: [...a.keys()].filter((u) => !b.has(u)).map((u) => a.get(u)!.name).sort(),
-    deleted: [...b.keys()].filter((u) => !a.has(u)).map((u) => b.get(u)!.name).sort(),
-    changed: [...a.keys()].filter((u) => b.has(u) && !sameInputs(b.get(u)!.inputs, a.get(u)!.inputs)).map((u) => a.get(u)!.name).sort(),
-  };
-}
 
 const backendNames = (r: ProgramRun) => r.resources.filter((x) => /^app-v/.test(x.name)).map((x) => x.name).sort();
 const generation = (name: string) => /^app-(v[^-]+-[0-9a-f]{6})-/.exec(name)?.[1];

@@ -74,6 +74,7 @@ describe("the program on the aws target, example stack file", () => {
       "docker:index/volume:Volume etcd-1-data <- etcd",
       "docker:index/volume:Volume etcd-2-data <- etcd",
       "pulumi-nodejs:dynamic/switchyard:EtcdAccess etcd-access <- stack",
+      "pulumi-nodejs:dynamic/switchyard:Route app-route <- app",
       "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-backend-1-0-upstream <- app",
       "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-backend-1-1-upstream <- app",
       "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-backend-2-0-upstream <- app",

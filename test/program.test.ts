@@ -35,6 +35,7 @@ describe("the program under mocks, default config", () => {
       "docker:index/volume:Volume etcd-0-data <- etcd",
       "docker:index/volume:Volume etcd-1-data <- etcd",
       "docker:index/volume:Volume etcd-2-data <- etcd",
+      "pulumi-nodejs:dynamic/switchyard:Route app-route <- app",
       "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-local-0-upstream <- app",
       "pulumi-nodejs:dynamic/switchyard:Upstream app-v1-local-1-upstream <- app",
       "pulumi:providers:docker docker-docker <- docker",

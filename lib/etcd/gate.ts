@@ -67,6 +67,7 @@ export function parseStatuses(entries: Record<string, string>): { statuses: Gate
 
 /** Pure: one line naming what was awaited, for logs and errors. */
 export function describeTarget(t: GateTarget): string {
+  if (t.expect === "applied") return `gateways to apply revision ${t.revision} (${t.what})`;
   return t.expect === "routed"
     ? `gateways to apply revision ${t.revision} and route ${t.endpoint}${t.addr ? ` (${t.addr})` : ""} healthy`
     : `gateways to apply revision ${t.revision} and stop routing ${t.endpoint}`;
@@ -131,7 +132,7 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
         if (overdue.length) {
           const waitedMs = Date.now() - started;
           throw new GateFailedError(
-            `gateways report ${target.endpoint} unhealthy for ${graceMs} ms or more: ${describeWaiting(overdue)}`,
+            `gateways report ${"endpoint" in target ? target.endpoint : target.what} unhealthy for ${graceMs} ms or more: ${describeWaiting(overdue)}`,
             "unhealthy",
             waiting,
             waitedMs,

@@ -170,6 +170,22 @@ export interface RouteValue {
   healthPath?: string;
 }
 
+/** A host name a route may claim (what parseRouteValue accepts), or the problem with it. */
+export function hostNameProblem(host: string): string | undefined {
+  return HOSTNAME.test(host) ? undefined : `'${host}' is not a host name (letters, digits, '-' and '.', like a.b.com)`;
+}
+
+/** The route value the program writes: fields in a fixed order, so an unchanged route is an unchanged text. */
+export function formatRouteValue(r: RouteValue & { source?: string }): string {
+  return JSON.stringify({
+    hosts: r.hosts,
+    default: r.default,
+    ...(r.sticky !== undefined ? { sticky: r.sticky } : {}),
+    ...(r.healthPath !== undefined ? { healthPath: r.healthPath } : {}),
+    ...(r.source !== undefined ? { source: r.source } : {}),
+  });
+}
+
 export function parseRouteValue(value: string): RouteValue | { problem: string } {
   let parsed: unknown;
   try {

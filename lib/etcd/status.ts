@@ -53,10 +53,14 @@ export function parseGatewayStatus(value: string): GatewayStatus | { problem: st
   return s as GatewayStatus;
 }
 
-/** What a writer waits for. */
+/**
+ * What a writer waits for: an upstream put is routed (healthy), an upstream delete unrouted, and a change that
+ * names no endpoint (a route key) merely applied — every live gateway runs a config of that revision or later.
+ */
 export type GateTarget =
   | { expect: "routed"; revision: number; endpoint: string; addr?: string }
-  | { expect: "unrouted"; revision: number; endpoint: string };
+  | { expect: "unrouted"; revision: number; endpoint: string }
+  | { expect: "applied"; revision: number; what: string };
 
 export interface GateWaiting {
   gateway: string;
@@ -84,6 +88,7 @@ export function evaluateGate(statuses: GatewayStatus[], target: GateTarget): Gat
       waiting.push({ gateway: s.id, reason: `has applied revision ${s.appliedRevision}, waiting for ${target.revision}${err}`, unhealthy: false });
       continue;
     }
+    if (target.expect === "applied") continue;
     const ep = s.endpoints[target.endpoint];
     if (target.expect === "unrouted") {
       if (ep) waiting.push({ gateway: s.id, reason: `still routes to ${target.endpoint} (${ep.addr})`, unhealthy: false });

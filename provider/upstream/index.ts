@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { EtcdConnection } from "../../lib/etcd/client";
 import { formatUpstreamValue, type UpstreamMeta } from "../../lib/etcd/keys";
+import { ownedKeyOptions, type OwnedKeyArgs } from "../etcd-key/resource";
 import { upstreamProvider } from "./provider";
 import type { UpstreamGateSettings } from "./spec";
 
@@ -17,23 +18,15 @@ export const UPSTREAM_MODULE = "switchyard";
 export const UPSTREAM_TYPE_NAME = "Upstream";
 export const UPSTREAM_TYPE = `pulumi-nodejs:dynamic/${UPSTREAM_MODULE}:${UPSTREAM_TYPE_NAME}`;
 
-export interface UpstreamArgs {
+export interface UpstreamArgs extends OwnedKeyArgs {
   /** Service name: <root>/services/<service>/... Give service + endpoint, or key. */
   service?: pulumi.Input<string>;
   /** Endpoint name, unique within the service (e.g. the container name). */
   endpoint?: pulumi.Input<string>;
   /** The full key instead of service + endpoint; must lie under root. */
   key?: pulumi.Input<string>;
-  /** Key schema root. Default "/switchyard". */
-  root?: pulumi.Input<string>;
   /** "host:port", or JSON {"addr":"host:port", ...metadata} (see formatUpstreamValue). */
   value: pulumi.Input<string>;
-  /** How to reach etcd (the proxy). Stored as a secret output: it may carry a password or TLS key. */
-  connection: pulumi.Input<EtcdConnection>;
-  /** Wait for the gateways after each write. Default { enabled: true, timeoutMs: 120000 }. */
-  gate?: pulumi.Input<Partial<UpstreamGateSettings>>;
-  /** Take over a key that already exists with another value. Default false: fail and explain. */
-  adopt?: pulumi.Input<boolean>;
 }
 
 export class Upstream extends pulumi.dynamic.Resource {
@@ -61,10 +54,7 @@ export class Upstream extends pulumi.dynamic.Resource {
       revision: undefined,
       gateResult: undefined,
     };
-    super(upstreamProvider, name, props, {
-      ...opts,
-      additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"],
-    }, UPSTREAM_MODULE, UPSTREAM_TYPE_NAME);
+    super(upstreamProvider, name, props, ownedKeyOptions(opts), UPSTREAM_MODULE, UPSTREAM_TYPE_NAME);
   }
 }
 

@@ -1,62 +1,14 @@
 /**
- * The Upstream provider's etcd I/O: create, read, update, delete of one upstream key, each with the
- * ownership rules of spec.ts and the gate of lib/etcd/gate.ts. The provider keeps no resource state between
- * calls; only an etcd client is reused while calls keep coming (withClient).
- *
- * Writes are single transactions so that ownership checks and writes cannot interleave with other writers:
- *   create  : if createRevision == 0 then put, else get
- *   update  : if value == <last deployed> then put, else get
- *   delete  : if value == <ours> then delete, else get
- *   undo    : if modRevision == <our write> then put <previous> / delete
+ * The Upstream provider's etcd I/O: the shared owned-key operations (provider/etcd-key/operations.ts) with
+ * what is the Upstream's own — its value carries an address, a put waits until every live gateway routes the
+ * endpoint healthy, a delete until none routes it any more.
  */
-import type { Etcd3, IKeyValue } from "etcd3";
-import { connectEtcd, etcdCallResilient, type EtcdConnection } from "../../lib/etcd/client";
-import { GateFailedError, waitForGate, type GateLog, type GateResult } from "../../lib/etcd/gate";
+import type { GateResult } from "../../lib/etcd/gate";
 import { endpointId, parseUpstreamValue } from "../../lib/etcd/keys";
-import type { GateTarget } from "../../lib/etcd/status";
-import { conflictMessage, decideExisting, foreignDeleteMessage, foreignUpdateMessage, requireProps, type UpstreamOuts, type UpstreamProps } from "./spec";
+import { createKey, deleteKey, readKey, stateProps, updateKey, type KeyKind, type OperationOptions } from "../etcd-key/operations";
+import { UPSTREAM_OWNER, requireProps, type UpstreamOuts, type UpstreamProps } from "./spec";
 
-export interface OperationOptions {
-  log?: GateLog;
-}
-
-/**
- * One client per connection while operations keep coming, closed after IDLE_CLIENT_MS without one: Pulumi runs
- * many creates and deletes in one provider process, and a fresh gRPC channel per call was most of an ungated
- * create's tail latency. The idle timer is unref'd, so it never keeps a process alive.
- */
-const IDLE_CLIENT_MS = 1000;
-const clients = new Map<string, { client: Etcd3; users: number; idle?: NodeJS.Timeout }>();
-
-async function withClient<T>(c: EtcdConnection, fn: (client: Etcd3) => Promise<T>): Promise<T> {
-  const key = JSON.stringify(c);
-  let entry = clients.get(key);
-  if (!entry) {
-    entry = { client: connectEtcd(c), users: 0 };
-    clients.set(key, entry);
-  }
-  const e = entry;
-  if (e.idle) clearTimeout(e.idle);
-  e.idle = undefined;
-  e.users++;
-  try {
-    return await fn(e.client);
-  } finally {
-    if (--e.users === 0) {
-      e.idle = setTimeout(() => {
-        if (e.users > 0 || clients.get(key) !== e) return;
-        clients.delete(key);
-        e.client.close();
-      }, IDLE_CLIENT_MS);
-      e.idle.unref();
-    }
-  }
-}
-
-const kvOf = (kvs: IKeyValue[] | undefined) => {
-  const kv = kvs?.[0];
-  return kv ? { value: kv.value.toString(), modRevision: Number(kv.mod_revision) } : undefined;
-};
+export type { OperationOptions } from "../etcd-key/operations";
 
 function addrOf(value: string): string {
   const parsed = parseUpstreamValue(value);
@@ -64,206 +16,41 @@ function addrOf(value: string): string {
   return parsed.addr;
 }
 
-/**
- * Props from Pulumi state for read/delete. Not re-validated like inputs: a refresh may have stored a value
- * that no longer parses (a bad hand edit), and delete must still work on it.
- */
-function stateProps(props: Record<string, unknown>): UpstreamProps {
-  const p = props as unknown as UpstreamProps;
-  if (typeof p.key !== "string" || !p.connection || !Array.isArray(p.connection.endpoints)) {
-    throw new Error("Upstream state lacks key or connection; was it created by this provider?");
-  }
-  return { ...p, gate: p.gate ?? { enabled: false, timeoutMs: 1 } };
-}
-
-function gateTarget(p: UpstreamProps, revision: number, expect: "routed" | "unrouted"): GateTarget {
-  const endpoint = endpointId(p.service, p.endpoint);
-  return expect === "routed" ? { expect, revision, endpoint, addr: addrOf(p.value) } : { expect, revision, endpoint };
-}
-
-async function runGate(client: Etcd3, p: UpstreamProps, target: GateTarget, o: OperationOptions): Promise<GateResult | undefined> {
-  if (!p.gate.enabled) return undefined;
-  return waitForGate(client, p.root, target, { timeoutMs: p.gate.timeoutMs, unhealthyGraceMs: p.gate.unhealthyGraceMs, pollMs: p.gate.pollMs, log: o.log });
-}
-
-const summarize = (g: GateResult | undefined) => (g ? { gateways: g.gateways, noGateways: g.noGateways, waitedMs: g.waitedMs } : undefined);
-
-/**
- * Puts `previous` back (or deletes the key when there was none), but only if the key still holds our write
- * (modRevision unchanged): a rollback must never clobber someone who wrote after us. Returns what it did.
- */
-async function undoWrite(client: Etcd3, p: UpstreamProps, ourRevision: number, previous: string | undefined): Promise<string> {
-  const what = previous === undefined ? `delete ${p.key} (rollback)` : `restore ${p.key} (rollback)`;
-  try {
-    const res = await etcdCallResilient(p.connection, what, () =>
-      client
-        .if(p.key, "Mod", "==", ourRevision)
-        .then(previous === undefined ? client.delete().key(p.key) : client.put(p.key).value(previous))
-        .commit(),
-    );
-    if (!res.succeeded) return `left ${p.key} alone: it was changed by someone else after our write`;
-    return previous === undefined ? `removed ${p.key} again` : `restored ${p.key} to '${previous}'`;
-  } catch (err) {
-    return `could NOT undo the write (${(err as Error).message}); fix by hand`;
-  }
-}
-
-function gateFailure(p: UpstreamProps, verb: string, err: unknown, undone: string): Error {
-  if (err instanceof GateFailedError) {
-    return new Error(`${verb} ${p.key} = '${p.value}' was not confirmed by the gateways, so it was rolled back (${undone}): ${err.message}`);
-  }
-  return new Error(`${verb} ${p.key}: waiting for the gateways failed, rolled back (${undone}): ${(err as Error)?.message ?? err}`);
-}
-
-/**
- * A linearizable read (it needs the leader to confirm its leadership with a majority) before a write. Without
- * it, a write sent to a leader that has just lost its majority is appended to its log, times out here, and is
- * committed later when the other members return: a key from a create that reported failure. With it, a lost
- * quorum fails the operation before anything is proposed (one extra round trip, about a millisecond).
- */
-async function confirmQuorum(client: Etcd3, p: UpstreamProps, verb: string): Promise<void> {
-  await etcdCallResilient(p.connection, `${verb} ${p.key} (quorum check before writing)`, () => client.get(p.key).exec());
-}
+const UPSTREAM: KeyKind<UpstreamProps> = {
+  owner: UPSTREAM_OWNER,
+  putTarget: (p, revision) => ({ expect: "routed", revision, endpoint: endpointId(p.service, p.endpoint), addr: addrOf(p.value) }),
+  deleteTarget: (p, revision) => ({ expect: "unrouted", revision, endpoint: endpointId(p.service, p.endpoint) }),
+  deleteGateFailure: (p, deleted, reason) =>
+    `${deleted ? "deleted" : "found already deleted"} ${p.key}, but the gateways did not all stop routing to ${endpointId(p.service, p.endpoint)} (${p.value}) in time, ` +
+    `so whatever depends on this Upstream (its container) must not go yet. Run again to wait again: ${reason}`,
+};
 
 export async function createUpstream(inputs: Record<string, unknown>, o: OperationOptions = {}): Promise<{ id: string; outs: UpstreamOuts }> {
   const p = requireProps(inputs);
   const addr = addrOf(p.value);
-  return withClient(p.connection, async (client) => {
-    await confirmQuorum(client, p, "create");
-    const res = await etcdCallResilient(p.connection, `create ${p.key}`, () =>
-      client.if(p.key, "Create", "==", 0).then(client.put(p.key).value(p.value)).else(client.get(p.key)).commit(),
-    );
-    let revision: number;
-    let wrote = true;
-    let previous: string | undefined;
-    if (res.succeeded) {
-      revision = Number(res.header.revision);
-    } else {
-      const existing = kvOf(res.responses[0]?.response_range?.kvs);
-      if (!existing) throw new Error(`create ${p.key}: the key vanished during the transaction; run again`);
-      const decision = decideExisting(p, existing);
-      if (decision.action === "conflict") throw new Error(decision.message);
-      if (decision.action === "adopt-same") {
-        // Ours already (a retried create, or someone put exactly our value): adopt without a write.
-        revision = existing.modRevision;
-        wrote = false;
-      } else {
-        const took = await etcdCallResilient(p.connection, `adopt ${p.key}`, () =>
-          client.if(p.key, "Mod", "==", existing.modRevision).then(client.put(p.key).value(p.value)).else(client.get(p.key)).commit(),
-        );
-        if (!took.succeeded) {
-          const now = kvOf(took.responses[0]?.response_range?.kvs);
-          throw new Error(now ? conflictMessage(p, now) : `adopt ${p.key}: the key vanished while adopting it; run again`);
-        }
-        revision = Number(took.header.revision);
-        previous = existing.value;
-      }
-    }
-    let gate: GateResult | undefined;
-    try {
-      gate = await runGate(client, p, gateTarget(p, revision, "routed"), o);
-    } catch (err) {
-      const undone = wrote ? await undoWrite(client, p, revision, previous) : `kept ${p.key}: it existed with this value before, so it is not ours to remove`;
-      throw gateFailure(p, "create", err, undone);
-    }
-    return { id: p.key, outs: { ...p, addr, revision, ...(gate ? { gateResult: summarize(gate) } : {}) } };
-  });
+  const written = await createKey(p, UPSTREAM, o);
+  return { id: p.key, outs: { ...p, addr, ...written } };
 }
 
 export async function updateUpstream(olds: Record<string, unknown>, news: Record<string, unknown>, o: OperationOptions = {}): Promise<{ outs: UpstreamOuts }> {
   const p = requireProps(news);
-  const old = olds as unknown as UpstreamOuts;
   const addr = addrOf(p.value);
-  if (old.key !== p.key) throw new Error(`update cannot move ${old.key} to ${p.key}; this is a replacement (provider bug)`);
-  if (old.value === p.value) {
-    // Only settings changed (connection, gate, adopt): nothing to write; keep the state current for read/delete.
-    return { outs: { ...p, addr, revision: old.revision, ...(old.gateResult ? { gateResult: old.gateResult } : {}) } };
-  }
-  return withClient(p.connection, async (client) => {
-    await confirmQuorum(client, p, "update");
-    const res = await etcdCallResilient(p.connection, `update ${p.key}`, () =>
-      client.if(p.key, "Value", "==", old.value).then(client.put(p.key).value(p.value)).else(client.get(p.key)).commit(),
-    );
-    let revision: number;
-    let previous: string | undefined = old.value;
-    let wrote = true;
-    if (res.succeeded) {
-      revision = Number(res.header.revision);
-    } else {
-      const current = kvOf(res.responses[0]?.response_range?.kvs);
-      if (!current) {
-        // Deleted by hand since the last deploy: the resource should exist, so put it back (if still absent).
-        const put = await etcdCallResilient(p.connection, `update ${p.key} (recreate)`, () =>
-          client.if(p.key, "Create", "==", 0).then(client.put(p.key).value(p.value)).commit(),
-        );
-        if (!put.succeeded) throw new Error(`update ${p.key}: the key was recreated by someone else meanwhile; run pulumi refresh, then again`);
-        revision = Number(put.header.revision);
-        previous = undefined;
-      } else if (current.value === p.value) {
-        revision = current.modRevision;
-        wrote = false;
-      } else if (p.adopt) {
-        const took = await etcdCallResilient(p.connection, `adopt ${p.key}`, () =>
-          client.if(p.key, "Mod", "==", current.modRevision).then(client.put(p.key).value(p.value)).commit(),
-        );
-        if (!took.succeeded) throw new Error(`update ${p.key}: the key changed again while adopting it; run again`);
-        revision = Number(took.header.revision);
-        previous = current.value;
-      } else {
-        throw new Error(foreignUpdateMessage(p, old.value, current));
-      }
-    }
-    let gate: GateResult | undefined;
-    try {
-      gate = await runGate(client, p, gateTarget(p, revision, "routed"), o);
-    } catch (err) {
-      const undone = wrote ? await undoWrite(client, p, revision, previous) : `kept ${p.key}: the value was already there`;
-      throw gateFailure(p, "update", err, undone);
-    }
-    return { outs: { ...p, addr, revision, ...(gate ? { gateResult: summarize(gate) } : {}) } };
-  });
+  const written = await updateKey(olds as unknown as UpstreamOuts, p, UPSTREAM, o);
+  return { outs: { ...p, addr, ...written } };
 }
 
 export async function deleteUpstream(props: Record<string, unknown>, o: OperationOptions = {}): Promise<{ deleted: boolean; revision: number; gate?: GateResult }> {
-  const p = stateProps(props);
-  return withClient(p.connection, async (client) => {
-    const res = await etcdCallResilient(p.connection, `delete ${p.key}`, () =>
-      client.if(p.key, "Value", "==", p.value).then(client.delete().key(p.key)).else(client.get(p.key)).commit(),
-    );
-    let revision = Number(res.header.revision);
-    const deleted = res.succeeded;
-    if (!res.succeeded) {
-      const current = kvOf(res.responses[0]?.response_range?.kvs);
-      if (current) throw new Error(foreignDeleteMessage(p, current));
-      // Already gone (deleted by hand at some revision we cannot know): success, but still make sure no gateway
-      // routes to it any more. Not the current revision: gateways advance their applied revision only on
-      // changes under services/, so a revision bumped by anything else (status keys) might never be reached.
-      revision = 0;
-    }
-    let gate: GateResult | undefined;
-    try {
-      gate = await runGate(client, p, gateTarget(p, revision, "unrouted"), o);
-    } catch (err) {
-      throw new Error(
-        `${deleted ? "deleted" : "found already deleted"} ${p.key}, but the gateways did not all stop routing to ${endpointId(p.service, p.endpoint)} (${p.value}) in time, ` +
-          `so whatever depends on this Upstream (its container) must not go yet. Run again to wait again: ${(err as Error).message}`,
-      );
-    }
-    return { deleted, revision, gate };
-  });
+  return deleteKey(stateProps<UpstreamProps>(props, "Upstream"), UPSTREAM, o);
 }
 
 /** read (refresh): the current value, or undefined when the key is gone. */
 export async function readUpstream(props: Record<string, unknown>): Promise<UpstreamOuts | undefined> {
-  const p = stateProps(props);
+  const p = stateProps<UpstreamProps>(props, "Upstream");
   const old = props as unknown as UpstreamOuts;
-  return withClient(p.connection, async (client) => {
-    const res = await etcdCallResilient(p.connection, `read ${p.key}`, () => client.get(p.key).exec());
-    const current = kvOf(res.kvs);
-    if (!current) return undefined;
-    const parsed = parseUpstreamValue(current.value);
-    // An unparsable value (a bad hand edit) is still reported as drift; addr keeps the last good one.
-    const addr = "problem" in parsed ? old.addr : parsed.addr;
-    return { ...p, value: current.value, addr, revision: current.modRevision, ...(old.gateResult ? { gateResult: old.gateResult } : {}) };
-  });
+  const current = await readKey(p);
+  if (!current) return undefined;
+  const parsed = parseUpstreamValue(current.value);
+  // An unparsable value (a bad hand edit) is still reported as drift; addr keeps the last good one.
+  const addr = "problem" in parsed ? old.addr : parsed.addr;
+  return { ...p, value: current.value, addr, revision: current.modRevision, ...(old.gateResult ? { gateResult: old.gateResult } : {}) };
 }

@@ -1,39 +1,38 @@
 /**
- * Pure logic of the Upstream provider: input normalization and validation (check), change classification
- * (diff), and the ownership decisions and messages of create/update/delete. No I/O here; operations.ts does
- * the etcd calls and asks these functions what to do.
+ * Pure logic of the Upstream provider: input normalization and validation (check) and change classification
+ * (diff) of an upstream key. The settings and ownership rules every owned key shares (connection, gate, adopt,
+ * conflict messages) live in provider/etcd-key/spec.ts; operations.ts does the etcd calls.
  */
-import { connectionProblems, type EtcdConnection } from "../../lib/etcd/client";
-import { DEFAULT_ROOT, nameProblem, normalizeRoot, parseKey, parseUpstreamValue, rootProblem, upstreamKey } from "../../lib/etcd/keys";
+import { nameProblem, parseKey, parseUpstreamValue, upstreamKey } from "../../lib/etcd/keys";
+import {
+  checkOwnership,
+  checkRoot,
+  conflictMessage as ownedConflictMessage,
+  decideExisting as ownedDecideExisting,
+  diffOwnedKey,
+  foreignDeleteMessage as ownedForeignDeleteMessage,
+  foreignUpdateMessage as ownedForeignUpdateMessage,
+  requireKnown,
+  UNKNOWN,
+  type CheckFailure,
+  type GateSettings,
+  type KeyOwner,
+  type OwnedKeyDiff,
+  type OwnedKeyProps,
+} from "../etcd-key/spec";
 
-/** What Pulumi sends for a value not known yet (preview): @pulumi/pulumi runtime/rpc `unknownValue`. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+export { DEFAULT_GATE_TIMEOUT_MS, describeValue, isUnknown, MAX_GATE_TIMEOUT_MS, UNKNOWN, type CheckFailure, type CreateDecision } from "../etcd-key/spec";
 
-export const DEFAULT_GATE_TIMEOUT_MS = 120_000;
-export const MAX_GATE_TIMEOUT_MS = 60 * 60 * 1000;
+/** The gate settings of an Upstream (the same for every owned key). */
+export type UpstreamGateSettings = GateSettings;
 
-export interface UpstreamGateSettings {
-  /** Wait for the gateways after every write (default true). */
-  enabled: boolean;
-  /** How long create/update/delete wait for the gateways (default 120000). */
-  timeoutMs: number;
-  /** Fail early once a gateway reports the endpoint unhealthy this long (default min(timeoutMs, 15000)). */
-  unhealthyGraceMs?: number;
-  /** Re-list interval of the gate (default 500). */
-  pollMs?: number;
-}
+/** How messages name an Upstream and the ways out of a conflict. */
+export const UPSTREAM_OWNER: KeyOwner = { kind: "Upstream", howToAdopt: "set adopt: true on this Upstream", alternative: "choose another endpoint name" };
 
 /** Inputs after check: every field filled, names consistent with the key. */
-export interface UpstreamProps {
-  root: string;
+export interface UpstreamProps extends OwnedKeyProps {
   service: string;
   endpoint: string;
-  key: string;
-  value: string;
-  connection: EtcdConnection;
-  gate: UpstreamGateSettings;
-  /** Take over a key that exists with another value (default false). */
-  adopt: boolean;
 }
 
 /** Outputs (the state Pulumi keeps; read and delete work from these alone). */
@@ -46,20 +45,7 @@ export interface UpstreamOuts extends UpstreamProps {
   gateResult?: { gateways: string[]; noGateways: boolean; waitedMs: number };
 }
 
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
 type Loose = Record<string, unknown>;
-
-/** True when v is, or contains, Pulumi's unknown sentinel (preview). */
-export function isUnknown(v: unknown): boolean {
-  if (v === UNKNOWN) return true;
-  if (Array.isArray(v)) return v.some(isUnknown);
-  if (v && typeof v === "object") return Object.values(v as Loose).some(isUnknown);
-  return false;
-}
 
 /**
  * check: fills defaults, derives key <-> service/endpoint, validates everything that is known. Unknown values
@@ -70,15 +56,7 @@ export function checkUpstream(news: Loose): { inputs: Loose; failures: CheckFail
   const fail = (property: string, reason: string) => failures.push({ property, reason });
   const inputs: Loose = { ...news };
 
-  const root = news.root ?? DEFAULT_ROOT;
-  if (root !== UNKNOWN) {
-    if (typeof root !== "string") fail("root", "root must be a string such as /switchyard");
-    else {
-      const p = rootProblem(root);
-      if (p) fail("root", `root ${p}`);
-      else inputs.root = normalizeRoot(root);
-    }
-  } else inputs.root = root;
+  checkRoot(news, inputs, fail);
 
   const hasNames = news.service !== undefined || news.endpoint !== undefined;
   if (news.key !== undefined && news.key !== UNKNOWN) {
@@ -126,114 +104,27 @@ export function checkUpstream(news: Loose): { inputs: Loose; failures: CheckFail
     }
   }
 
-  const conn = news.connection;
-  if (conn === undefined) fail("connection", "connection is required: { endpoints: [\"http://127.0.0.1:2379\"] }");
-  else if (!isUnknown(conn)) {
-    if (typeof conn !== "object" || conn === null) fail("connection", "connection must be an object");
-    else for (const p of connectionProblems(conn as Partial<EtcdConnection>)) fail("connection", p);
-  }
-
-  const gate = (news.gate ?? {}) as Loose;
-  if (!isUnknown(gate)) {
-    if (typeof gate !== "object" || gate === null) fail("gate", "gate must be an object { enabled, timeoutMs }");
-    else {
-      const normalized: Loose = { ...gate, enabled: gate.enabled ?? true, timeoutMs: gate.timeoutMs ?? DEFAULT_GATE_TIMEOUT_MS };
-      if (typeof normalized.enabled !== "boolean") fail("gate", "gate.enabled must be true or false");
-      for (const k of ["timeoutMs", "unhealthyGraceMs", "pollMs"] as const) {
-        const v = normalized[k];
-        if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v <= 0 || v > MAX_GATE_TIMEOUT_MS)) {
-          fail("gate", `gate.${k} must be a positive number of milliseconds up to ${MAX_GATE_TIMEOUT_MS}, got ${String(v)}`);
-        }
-      }
-      inputs.gate = normalized;
-    }
-  }
-
-  const adopt = news.adopt ?? false;
-  if (adopt !== UNKNOWN && typeof adopt !== "boolean") fail("adopt", "adopt must be true or false");
-  inputs.adopt = adopt;
+  checkOwnership(news, inputs, fail);
   return { inputs, failures };
 }
 
 /** check for code paths that need known, valid props (create/update): throws the failures as one error. */
 export function requireProps(news: Loose): UpstreamProps {
-  const { inputs, failures } = checkUpstream(news);
-  if (failures.length) throw new Error(`invalid Upstream inputs: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
-  if (isUnknown(inputs)) throw new Error("Upstream inputs are still unknown; this is only possible during preview");
-  return inputs as unknown as UpstreamProps;
+  return requireKnown<UpstreamProps>("Upstream", checkUpstream(news));
 }
 
-export interface UpstreamDiff {
-  changes: boolean;
-  replaces: string[];
-  deleteBeforeReplace: false;
-}
+export type UpstreamDiff = OwnedKeyDiff;
 
-const sameJson = (a: unknown, b: unknown) => JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object") return Object.fromEntries(Object.keys(v as Loose).sort().map((k) => [k, sortKeys((v as Loose)[k])]));
-  return v;
-}
-
-/**
- * diff: a different key (root, service, endpoint) is another key → replace (create the new key first, then
- * delete the old one: they never collide). A different value → update (one gated write). Connection, gate and
- * adopt changes → update too, but an update that writes nothing to etcd: it only stores the settings that
- * read/delete will use later. Unknown values count as changed (preview).
- */
+/** diff (see diffOwnedKey): another key (root, service, endpoint) → replace; another value → one gated update. */
 export function diffUpstream(olds: Loose, news: Loose): UpstreamDiff {
-  const replaces: string[] = [];
-  for (const f of ["key", "root", "service", "endpoint"]) {
-    if (news[f] === UNKNOWN || (news[f] !== undefined && news[f] !== olds[f])) replaces.push(f);
-  }
-  let changes = replaces.length > 0;
-  for (const f of ["value", "connection", "gate", "adopt"]) {
-    if (isUnknown(news[f]) || !sameJson(olds[f], news[f])) changes = true;
-  }
-  return { changes, replaces, deleteBeforeReplace: false };
+  return diffOwnedKey(olds, news, ["key", "root", "service", "endpoint"], ["value"]);
 }
 
-/** The parts of a value an operator recognizes: the value itself and the JSON `source`, if any. */
-export function describeValue(value: string): string {
-  const parsed = parseUpstreamValue(value);
-  const source = !("problem" in parsed) && typeof parsed.meta.source === "string" ? `, source '${parsed.meta.source}'` : "";
-  return `'${value}'${source}`;
-}
-
-export type CreateDecision = { action: "adopt-same" } | { action: "take-over" } | { action: "conflict"; message: string };
+type Mine = Pick<UpstreamProps, "key" | "value" | "connection">;
+type Found = { value: string; modRevision: number };
 
 /** create found the key already there: same value → ours already; adopt → take it over; else conflict. */
-export function decideExisting(p: Pick<UpstreamProps, "key" | "value" | "adopt" | "connection">, existing: { value: string; modRevision: number }): CreateDecision {
-  if (existing.value === p.value) return { action: "adopt-same" };
-  if (p.adopt) return { action: "take-over" };
-  return { action: "conflict", message: conflictMessage(p, existing) };
-}
-
-export function conflictMessage(p: Pick<UpstreamProps, "key" | "value" | "connection">, existing: { value: string; modRevision: number }): string {
-  const eps = p.connection.endpoints.join(",");
-  return (
-    `etcd key ${p.key} already exists with value ${describeValue(existing.value)} (mod revision ${existing.modRevision}), ` +
-    `which this Upstream did not write (it wants '${p.value}'). Nothing was changed. To take the key over, set adopt: true ` +
-    `on this Upstream; or remove it by hand (ETCDCTL_API=3 etcdctl --endpoints=${eps} del ${p.key}) and run again; ` +
-    `or choose another endpoint name.`
-  );
-}
-
-export function foreignDeleteMessage(p: Pick<UpstreamProps, "key" | "value" | "connection">, current: { value: string; modRevision: number }): string {
-  const eps = p.connection.endpoints.join(",");
-  return (
-    `refusing to delete etcd key ${p.key}: it now holds ${describeValue(current.value)} (mod revision ${current.modRevision}), ` +
-    `not the '${p.value}' this Upstream wrote, so someone else owns it now and traffic may depend on it. Left unchanged. ` +
-    `If it should go: etcdctl --endpoints=${eps} del ${p.key}, then run again. If Pulumi should accept the new value ` +
-    `first: pulumi refresh, then run again. To only forget the resource: pulumi state delete <urn>.`
-  );
-}
-
-export function foreignUpdateMessage(p: Pick<UpstreamProps, "key" | "value" | "connection">, expected: string, current: { value: string; modRevision: number }): string {
-  return (
-    `etcd key ${p.key} was changed outside Pulumi: it holds ${describeValue(current.value)} (mod revision ${current.modRevision}), ` +
-    `not '${expected}' as last deployed. Nothing was changed. Run pulumi refresh to accept the current value (the next ` +
-    `update then overwrites it), or set adopt: true to overwrite it now.`
-  );
-}
+export const decideExisting = (p: Mine & Pick<UpstreamProps, "adopt">, existing: Found) => ownedDecideExisting(p, existing, UPSTREAM_OWNER);
+export const conflictMessage = (p: Mine, existing: Found) => ownedConflictMessage(p, existing, UPSTREAM_OWNER);
+export const foreignDeleteMessage = (p: Mine, current: Found) => ownedForeignDeleteMessage(p, current, UPSTREAM_OWNER);
+export const foreignUpdateMessage = (p: Mine, expected: string, current: Found) => ownedForeignUpdateMessage(p, expected, current, UPSTREAM_OWNER);

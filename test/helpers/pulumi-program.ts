@@ -83,6 +83,12 @@ async function runProgramOnce(config: Record<string, string | number | boolean |
         state.publicIp = `198.51.100.${n}`;
       }
       if (args.type === "aws:ec2/keyPair:KeyPair") state.keyName = inputs.keyName;
+      // Dynamic resources: the key and address their providers' check and create compute.
+      if (args.type === "pulumi-nodejs:dynamic/switchyard:Upstream") {
+        state.key = `${inputs.root ?? "/switchyard"}/services/${inputs.service}/upstream/${inputs.endpoint}`;
+        state.addr = String(inputs.value).startsWith("{") ? JSON.parse(inputs.value).addr : inputs.value;
+      }
+      if (args.type === "pulumi-nodejs:dynamic/switchyard:Route") state.key = `${inputs.root ?? "/switchyard"}/services/${inputs.service}/route`;
       if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `-----BEGIN CERTIFICATE REQUEST-----\nmock ${args.name}\n-----END CERTIFICATE REQUEST-----\n`;
       if (args.type === "tls:index/selfSignedCert:SelfSignedCert" || args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `-----BEGIN CERTIFICATE-----\nmock ${args.name}\n-----END CERTIFICATE-----\n`;
       return { id: `${args.name}-id`, state };

@@ -3,46 +3,17 @@
  * gateway (provider/upstream/testing.ts `startSimGateway`) that speaks the status protocol and that the test
  * drives: acknowledge, report unhealthy, or freeze.
  */
-import type { Etcd3 } from "etcd3";
-import type * as pulumi from "@pulumi/pulumi";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { connectEtcd } from "../../lib/etcd/client";
-import { loadSerializedProvider } from "../../provider/upstream/host";
-import { captureProviderText, startSimGateway, type SimGateway } from "../../provider/upstream/testing";
-import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
+import { expect, describe, it } from "vitest";
+import { captureProviderText } from "../../provider/upstream/testing";
+import { providerTestbed } from "../helpers/provider-testbed";
 
-let cluster: TestCluster;
-let admin: Etcd3;
-let provider: pulumi.dynamic.ResourceProvider;
-const sims: SimGateway[] = [];
+const bed = providerTestbed(captureProviderText);
 let n = 0;
-
-beforeAll(async () => {
-  const [c, text] = await Promise.all([startEtcdCluster({ size: 3 }), captureProviderText()]);
-  cluster = c;
-  provider = loadSerializedProvider(text);
-  admin = connectEtcd(cluster.connection());
-});
-
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
-
-afterAll(async () => {
-  admin?.close();
-  await cluster?.stop();
-});
 
 const root = () => `/sy-test-gate-${process.pid}-${++n}`;
 
-async function sim(r: string, id: string, mode: SimGateway["mode"] = "ack") {
-  const s = await startSimGateway(admin, r, id, { mode });
-  sims.push(s);
-  return s;
-}
-
 async function inputs(r: string, endpoint: string, value: string, gate: Record<string, unknown> = {}) {
-  const res = await provider.check!({}, { root: r, service: "app", endpoint, value, connection: cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: POLL_MS, ...gate } });
+  const res = await bed.provider.check!({}, { root: r, service: "app", endpoint, value, connection: bed.cluster.connection(), gate: { enabled: true, timeoutMs: 3000, pollMs: POLL_MS, ...gate } });
   expect(res.failures ?? []).toEqual([]);
   return res.inputs;
 }
@@ -74,14 +45,14 @@ async function pendingAfter(p: Promise<unknown>, reached: () => Promise<boolean>
   await new Promise((r) => setTimeout(r, 3 * POLL_MS));
   return settled ? "settled" : "pending";
 }
-const written = (key: string) => async () => (await admin.get(key).string()) !== null;
-const removed = (key: string) => async () => (await admin.get(key).string()) === null;
+const written = (key: string) => async () => (await bed.admin.get(key).string()) !== null;
+const removed = (key: string) => async () => (await bed.admin.get(key).string()) === null;
 
 describe("Upstream gate (simulated gateway driven by the test)", () => {
   it("create waits until the gateway has applied the revision and reports the endpoint healthy", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "frozen");
-    const creating = provider.create(await inputs(r, "v2-0", "127.0.0.1:9100"));
+    const gw = await bed.sim(r, "gw-1", "frozen");
+    const creating = bed.provider.create(await inputs(r, "v2-0", "127.0.0.1:9100"));
     expect(await pendingAfter(creating, written(`${r}/services/app/upstream/v2-0`))).toBe("pending");
     gw.mode = "ack";
     const created = await creating;
@@ -92,45 +63,45 @@ describe("Upstream gate (simulated gateway driven by the test)", () => {
 
   it("create fails and removes its key when the gateway never acknowledges", async () => {
     const r = root();
-    await sim(r, "gw-1", "frozen");
+    await bed.sim(r, "gw-1", "frozen");
     const ins = await inputs(r, "v2-0", "127.0.0.1:9101", { timeoutMs: 1500 });
-    const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+    const err = await bed.provider.create(ins).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/not confirmed by the gateways, so it was rolled back \(removed .*\): timed out after 1500 ms/);
     expect(err?.message).toMatch(/gateway gw-1 has applied revision \d+, waiting for \d+/);
-    expect(await admin.get(ins.key).string()).toBeNull();
+    expect(await bed.admin.get(ins.key).string()).toBeNull();
   });
 
   it("create fails fast and removes its key when the gateway reports the endpoint unhealthy", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "unhealthy");
+    const gw = await bed.sim(r, "gw-1", "unhealthy");
     gw.reason = "GET /healthz -> 500";
     const ins = await inputs(r, "v2-0", "127.0.0.1:9102", { timeoutMs: 10_000, unhealthyGraceMs: 300 });
     const started = Date.now();
-    const err = await provider.create(ins).then(() => undefined, (e: Error) => e);
+    const err = await bed.provider.create(ins).then(() => undefined, (e: Error) => e);
     expect(err?.message).toMatch(/rolled back/);
     expect(err?.message).toContain("gateway gw-1 reports app/v2-0 unhealthy: GET /healthz -> 500");
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(await admin.get(ins.key).string()).toBeNull();
+    expect(await bed.admin.get(ins.key).string()).toBeNull();
   });
 
   it("update restores the previous value when the new one is reported unhealthy", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "ack");
-    const created = await provider.create(await inputs(r, "e", "127.0.0.1:9103", { unhealthyGraceMs: 300 }));
+    const gw = await bed.sim(r, "gw-1", "ack");
+    const created = await bed.provider.create(await inputs(r, "e", "127.0.0.1:9103", { unhealthyGraceMs: 300 }));
     gw.mode = "unhealthy";
     const news = await inputs(r, "e", "127.0.0.1:9104", { unhealthyGraceMs: 300 });
-    await expect(provider.update!(created.id, created.outs, news)).rejects.toThrow(/restored .* to '127\.0\.0\.1:9103'/);
-    expect(await admin.get(created.id).string()).toBe("127.0.0.1:9103");
+    await expect(bed.provider.update!(created.id, created.outs, news)).rejects.toThrow(/restored .* to '127\.0\.0\.1:9103'/);
+    expect(await bed.admin.get(created.id).string()).toBe("127.0.0.1:9103");
   });
 
   it("delete waits until the gateway no longer lists the endpoint", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "ack");
-    const created = await provider.create(await inputs(r, "old", "127.0.0.1:9105"));
+    const gw = await bed.sim(r, "gw-1", "ack");
+    const created = await bed.provider.create(await inputs(r, "old", "127.0.0.1:9105"));
     gw.mode = "frozen";
-    const deleting = provider.delete!(created.id, created.outs);
+    const deleting = bed.provider.delete!(created.id, created.outs);
     expect(await pendingAfter(deleting, removed(created.id))).toBe("pending");
-    expect(await admin.get(created.id).string()).toBeNull(); // the key is gone, the gateway has not caught up
+    expect(await bed.admin.get(created.id).string()).toBeNull(); // the key is gone, the gateway has not caught up
     expect(gw.last()!.endpoints["app/old"]).toBeDefined();
     gw.mode = "ack";
     await deleting;
@@ -139,42 +110,42 @@ describe("Upstream gate (simulated gateway driven by the test)", () => {
 
   it("delete fails (and can be re-run) when the gateway keeps routing to the endpoint", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "ack");
-    const created = await provider.create(await inputs(r, "stuck", "127.0.0.1:9106", { timeoutMs: 1200 }));
+    const gw = await bed.sim(r, "gw-1", "ack");
+    const created = await bed.provider.create(await inputs(r, "stuck", "127.0.0.1:9106", { timeoutMs: 1200 }));
     gw.mode = "frozen";
-    await expect(provider.delete!(created.id, created.outs)).rejects.toThrow(/did not all stop routing.*Run again/);
+    await expect(bed.provider.delete!(created.id, created.outs)).rejects.toThrow(/did not all stop routing.*Run again/);
     gw.mode = "ack";
-    await expect(provider.delete!(created.id, created.outs)).resolves.toBeUndefined();
+    await expect(bed.provider.delete!(created.id, created.outs)).resolves.toBeUndefined();
   });
 
   it("deleting a key already deleted by hand passes once no gateway routes to it, whatever the revision now", async () => {
     const r = root();
-    const gw = await sim(r, "gw-1", "ack");
-    const created = await provider.create(await inputs(r, "gone", "127.0.0.1:9109"));
-    await admin.delete().key(created.id);
+    const gw = await bed.sim(r, "gw-1", "ack");
+    const created = await bed.provider.create(await inputs(r, "gone", "127.0.0.1:9109"));
+    await bed.admin.delete().key(created.id);
     await waitUntil(() => gw.last()!.endpoints["app/gone"] === undefined);
     // Unrelated writes move the store revision past anything the gateway will apply (it applies on service changes).
-    await admin.put(`${r}/unrelated`).value("x");
+    await bed.admin.put(`${r}/unrelated`).value("x");
     const reconciles = gw.reconciles();
     const started = Date.now();
-    await provider.delete!(created.id, created.outs);
+    await bed.provider.delete!(created.id, created.outs);
     expect(Date.now() - started).toBeLessThan(2000);
     expect(gw.reconciles()).toBe(reconciles);
   });
 
   it("with zero live gateways, create and delete pass at once and say so", async () => {
     const r = root();
-    const created = await provider.create(await inputs(r, "lonely", "127.0.0.1:9107"));
+    const created = await bed.provider.create(await inputs(r, "lonely", "127.0.0.1:9107"));
     expect(created.outs.gateResult).toMatchObject({ gateways: [], noGateways: true });
-    await provider.delete!(created.id, created.outs);
-    expect(await admin.get(created.id).string()).toBeNull();
+    await bed.provider.delete!(created.id, created.outs);
+    expect(await bed.admin.get(created.id).string()).toBeNull();
   });
 
   it("waits for every live gateway, not just one", async () => {
     const r = root();
-    await sim(r, "gw-a", "ack");
-    const slow = await sim(r, "gw-b", "frozen");
-    const creating = provider.create(await inputs(r, "both", "127.0.0.1:9108"));
+    await bed.sim(r, "gw-a", "ack");
+    const slow = await bed.sim(r, "gw-b", "frozen");
+    const creating = bed.provider.create(await inputs(r, "both", "127.0.0.1:9108"));
     expect(await pendingAfter(creating, written(`${r}/services/app/upstream/both`))).toBe("pending");
     slow.mode = "ack";
     const created = await creating;
