@@ -18,8 +18,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Etcd3 } from "etcd3";
 import { connectEtcd } from "../../lib/etcd/client";
-import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
-import { parseGatewayStatus } from "../../lib/etcd/status";
+import { upstreamKey } from "../../lib/etcd/keys";
+import { readGatewayStatus } from "../../lib/etcd/status-io";
 import { startEtcdCluster, type TestCluster } from "../../test/helpers/etcd-cluster";
 import { freePorts, waitFor } from "../../test/helpers/ports";
 import { startProcess, tail, type Proc } from "../../test/helpers/processes";
@@ -101,15 +101,13 @@ function get(port: number, agent: http.Agent, urlPath = "/"): Promise<{ status: 
 }
 
 async function statusRouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
-  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
-  const s = v ? parseGatewayStatus(v) : undefined;
-  return !!s && !("problem" in s) && s.endpoints[id]?.health === "healthy";
+  const s = await readGatewayStatus(rig.etcd, ROOT, `bench-${kind}`);
+  return s?.endpoints[id]?.health === "healthy";
 }
 
 async function statusUnrouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
-  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
-  const s = v ? parseGatewayStatus(v) : undefined;
-  return !!s && !("problem" in s) && !s.endpoints[id];
+  const s = await readGatewayStatus(rig.etcd, ROOT, `bench-${kind}`);
+  return !!s && !s.endpoints[id];
 }
 
 function propagation(kind: Kind): Scenario {
