@@ -35,11 +35,11 @@ class FakeStore implements ServicesStore {
   async close(): Promise<void> {}
   put(key: string, value: string): void {
     this.kvs.set(key, value);
-    this.cb?.changed(++this.revision);
+    this.cb?.changed(++this.revision, [{ type: "put", key, value, revision: this.revision }]);
   }
   del(key: string): void {
     this.kvs.delete(key);
-    this.cb?.changed(++this.revision);
+    this.cb?.changed(++this.revision, [{ type: "delete", key, value: "", revision: this.revision }]);
   }
 }
 

@@ -142,7 +142,8 @@ export class GatewayAgent {
     // read
     let readError: Error | undefined;
     if (!this.desired || reasons.some((r) => !NO_RELIST.has(r))) {
-      readError = await this.read();
+      // The watch keeps the store's mirror current; the start and the periodic resync read etcd itself.
+      readError = await this.read(reasons.some((r) => r === "start" || r === "resync"));
       if (!this.desired) throw readError;
     }
     const { desired, unresolved } = await resolveDesired(this.desired, this.lookup);
@@ -202,9 +203,9 @@ export class GatewayAgent {
   }
 
   /** One consistent read of the store; returns the error when it fails (the last desired state stays). */
-  private async read(): Promise<Error | undefined> {
+  private async read(fresh: boolean): Promise<Error | undefined> {
     try {
-      const { revision, kvs } = await this.store.list();
+      const { revision, kvs } = await this.store.list({ fresh });
       this.firstPendingEventAt = undefined;
       this.etcdUp = true;
       this.metrics.etcdUp.set(1);

@@ -65,14 +65,43 @@ export interface HealthCheckerOptions {
   fall: number;
   onChange: () => void;
   probe?: (t: HealthTarget, timeoutMs: number) => Promise<ProbeResult>;
+  /** Probes in flight at most (default 64): 10,000 targets must not open 10,000 connections at once. */
+  maxInFlight?: number;
 }
 
-/** Probes every target each interval; state is keyed by id+addr so an address change starts over as pending. */
+/** What one probe checks: endpoints with the same address and path share it (one probe, one verdict). */
+export const probeKey = (t: Pick<HealthTarget, "host" | "port" | "path">) => `${t.host}:${t.port}${t.path}`;
+
+/**
+ * Pure: how many of `total` probes are due in one tick of `tickMs` (a fraction: ticks carry the remainder) so
+ * that every target is probed once per interval, spread evenly instead of in one burst.
+ */
+export function probesPerTick(total: number, intervalMs: number, tickMs: number): number {
+  return (total * tickMs) / intervalMs;
+}
+
+const TICK_MS = 25;
+
+/**
+ * Probes every target once per interval, spread over the interval, with a bounded number in flight; targets
+ * that share an address and path share one probe. State is keyed by id+addr so an address change starts over
+ * as pending.
+ */
 export class HealthChecker {
   private states = new Map<string, HealthState>();
   private targets = new Map<string, HealthTarget>();
+  /** Probe key -> the endpoint keys (id@addr) that share it. */
+  private byProbe = new Map<string, Set<string>>();
+  /** Round-robin position over the probe keys. */
+  private order: string[] = [];
+  private cursor = 0;
+  /** Probes due but not started yet (the fraction a tick carries over). */
+  private credit = 0;
   private timer?: NodeJS.Timeout;
-  private running = false;
+  /** Probe keys queued or probing. */
+  private inFlight = new Set<string>();
+  private active = 0;
+  private waiting: (() => void)[] = [];
 
   constructor(private readonly o: HealthCheckerOptions) {}
 
@@ -83,12 +112,21 @@ export class HealthChecker {
   /** Replaces the targets; resolves once new targets have had their first check (bounded by the timeout). */
   setTargets(list: HealthTarget[]): Promise<void> {
     const next = new Map(list.map((t) => [HealthChecker.key(t.id, t.addr), t]));
-    const fresh = [...next.keys()].filter((k) => !this.targets.has(k));
+    const byProbe = new Map<string, Set<string>>();
+    for (const [k, t] of next) {
+      const pk = probeKey(t);
+      let set = byProbe.get(pk);
+      if (!set) byProbe.set(pk, (set = new Set()));
+      set.add(k);
+    }
     for (const k of this.states.keys()) if (!next.has(k)) this.states.delete(k);
+    const freshProbes = [...byProbe.keys()].filter((pk) => ![...byProbe.get(pk)!].every((k) => this.targets.has(k)));
     this.targets = next;
-    // Check new endpoints at once instead of waiting for the next round: this is on the propagation path,
-    // and knowing the verdict before the apply saves a second apply.
-    return Promise.all(fresh.map((k) => this.check(k))).then(() => undefined);
+    if (byProbe.size !== this.byProbe.size || freshProbes.length) this.order = [...byProbe.keys()];
+    this.byProbe = byProbe;
+    // Check new endpoints at once instead of waiting for their turn: this is on the propagation path, and
+    // knowing the verdict before the apply saves a second apply.
+    return Promise.all(freshProbes.map((pk) => this.check(pk))).then(() => undefined);
   }
 
   /**
@@ -107,30 +145,50 @@ export class HealthChecker {
   }
 
   start(): void {
-    const loop = async () => {
-      if (this.running) return;
-      this.running = true;
-      try {
-        await Promise.all([...this.targets.keys()].map((k) => this.check(k)));
-      } finally {
-        this.running = false;
+    const tickMs = Math.min(TICK_MS, this.o.intervalMs);
+    this.timer = setInterval(() => {
+      this.credit = Math.min(this.credit + probesPerTick(this.order.length, this.o.intervalMs, tickMs), this.order.length);
+      const n = Math.floor(this.credit);
+      this.credit -= n;
+      for (let i = 0; i < n; i++) {
+        if (this.cursor >= this.order.length) this.cursor = 0;
+        void this.check(this.order[this.cursor++]);
       }
-    };
-    this.timer = setInterval(() => void loop(), this.o.intervalMs);
+    }, tickMs);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
 
-  private async check(k: string): Promise<void> {
-    const t = this.targets.get(k);
-    if (!t) return;
-    const r = await (this.o.probe ?? probe)(t, this.o.timeoutMs);
-    if (!this.targets.has(k)) return;
-    const prev = this.states.get(k) ?? initialHealth(new Date());
-    const next = nextHealth(prev, r, this.o.rise, this.o.fall, new Date());
-    this.states.set(k, next);
-    if (next.health !== prev.health) this.o.onChange();
+  private async check(pk: string): Promise<void> {
+    // One probe per key at a time: a slow target is not probed again before its last probe has answered.
+    if (this.inFlight.has(pk)) return;
+    const members = this.byProbe.get(pk);
+    const first = members && this.targets.get([...members][0]);
+    if (!first) return;
+    this.inFlight.add(pk);
+    try {
+      while (this.active >= (this.o.maxInFlight ?? 64)) await new Promise<void>((r) => this.waiting.push(r));
+      this.active++;
+      let r: ProbeResult;
+      try {
+        r = await (this.o.probe ?? probe)(first, this.o.timeoutMs);
+      } finally {
+        this.active--;
+        this.waiting.shift()?.();
+      }
+      let changed = false;
+      for (const k of this.byProbe.get(pk) ?? []) {
+        if (!this.targets.has(k)) continue;
+        const prev = this.states.get(k) ?? initialHealth(new Date());
+        const next = nextHealth(prev, r, this.o.rise, this.o.fall, new Date());
+        this.states.set(k, next);
+        changed ||= next.health !== prev.health;
+      }
+      if (changed) this.o.onChange();
+    } finally {
+      this.inFlight.delete(pk);
+    }
   }
 }

@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { connectEtcd } from "../../lib/etcd/client";
 import { createLogger } from "../../lib/log";
 import { startAgentServer } from "../../lib/agent-kit/http";
-import { gatewayStatusKey, servicesPrefix } from "../../lib/etcd/keys";
+import { servicesPrefix } from "../../lib/etcd/keys";
 import { GatewayAgent } from "./agent";
 import { HaproxyDriver } from "./drivers/haproxy";
 import { NginxDriver } from "./drivers/nginx";
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const a = settings.agent;
   const agent = new GatewayAgent(a, {
     store: new EtcdServicesStore(etcd, servicesPrefix(a.root), log),
-    status: new StatusPublisher(etcd, settings.etcd, gatewayStatusKey(a.root, a.id), a.statusTtlSeconds, log, metrics),
+    status: new StatusPublisher(etcd, settings.etcd, a.root, a.statusTtlSeconds, log, metrics),
     driver,
     metrics,
     log,

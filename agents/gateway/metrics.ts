@@ -18,6 +18,8 @@ export function createMetrics() {
     appliedRevision: new client.Gauge({ name: "switchyard_gateway_applied_revision", help: "etcd revision applied to the running proxy", registers: [registry] }),
     seenRevision: new client.Gauge({ name: "switchyard_gateway_seen_revision", help: "Highest etcd revision seen on the watch", registers: [registry] }),
     endpoints: new client.Gauge({ name: "switchyard_gateway_endpoints", help: "Endpoints per service: routed (listed) and enabled (taking new requests)", labelNames: ["service", "state"], registers: [registry] }),
+    statusBytes: new client.Counter({ name: "switchyard_gateway_status_bytes_total", help: "Bytes of keys and values written to the gateway's status keys (only what changed is written)", registers: [registry] }),
+    statusWrites: new client.Counter({ name: "switchyard_gateway_status_writes_total", help: "Status writes (each one or more transactions of changed keys)", registers: [registry] }),
     etcdUp: new client.Gauge({ name: "switchyard_gateway_etcd_up", help: "1 when the last etcd read succeeded", registers: [registry] }),
     lastApplyOk: new client.Gauge({ name: "switchyard_gateway_last_apply_ok", help: "1 when the last apply succeeded, 0 when the proxy serves an older config", registers: [registry] }),
   };

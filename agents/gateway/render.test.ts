@@ -52,3 +52,13 @@ describe("nginx render", () => {
     expect(() => renderConfig("{{#each services}}", view, settings)).toThrow();
   });
 });
+
+describe("nginxPeersDelta", () => {
+  it("sends only the services whose line changed, and -name for services gone", async () => {
+    const { nginxPeersDelta } = await import("./render");
+    const before = new Map([["a", "a 0 a1 10.0.0.1 80 1"], ["b", "b 0 b1 10.0.0.2 80 1"], ["c", "c 0"]]);
+    const after = new Map([["a", "a 0 a1 10.0.0.1 80 1"], ["b", "b 0 b1 10.0.0.2 80 1 b2 10.0.0.3 80 1"], ["d", "d 1"]]);
+    expect(nginxPeersDelta(before, after)).toBe("-c\nb 0 b1 10.0.0.2 80 1 b2 10.0.0.3 80 1\nd 1\n");
+    expect(nginxPeersDelta(after, after)).toBe("");
+  });
+});

@@ -74,8 +74,22 @@ export function renderConfig(template: string, view: ProxyView, s: RenderSetting
  * nginx runtime membership: one line per service, "service sticky name host port weight ...", only the
  * endpoints that take new requests. Read by the Lua code of the nginx template.
  */
+export function nginxPeerLines(view: ProxyView): Map<string, string> {
+  return new Map(view.services.map((s) => [s.name,
+    [s.name, s.sticky ? "1" : "0", ...s.endpoints.filter((e) => e.enabled).flatMap((e) => [e.name, e.host, String(e.port), String(Math.max(1, Math.min(e.weight, 16)))])].join(" ")]));
+}
+
 export function renderNginxPeers(view: ProxyView): string {
-  return view.services
-    .map((s) => [s.name, s.sticky ? "1" : "0", ...s.endpoints.filter((e) => e.enabled).flatMap((e) => [e.name, e.host, String(e.port), String(Math.max(1, Math.min(e.weight, 16)))])].join(" "))
-    .join("\n") + "\n";
+  return [...nginxPeerLines(view).values()].join("\n") + "\n";
+}
+
+/**
+ * Pure: the body of an incremental peers update — the lines of services whose line changed, and "-<service>"
+ * for services gone — so a change to one service costs one line, not the whole registry.
+ */
+export function nginxPeersDelta(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): string {
+  const out: string[] = [];
+  for (const name of before.keys()) if (!after.has(name)) out.push(`-${name}`);
+  for (const [name, line] of after) if (before.get(name) !== line) out.push(line);
+  return out.length ? out.join("\n") + "\n" : "";
 }

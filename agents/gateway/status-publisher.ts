@@ -1,13 +1,16 @@
 /**
- * Writes the gateway's status key under a lease of its own (lib/etcd/status.ts protocol; the lease keeper of
- * lib/agent-kit). Always writes the latest status; retries until etcd takes it; a new lease when the old one
- * is lost (etcd down longer than the TTL), so the gateway re-appears among the live gateways once etcd is back.
+ * Writes the gateway's status under a lease of its own (lib/etcd/status.ts protocol; the lease keeper of
+ * lib/agent-kit). Always writes the latest status, and only the keys that changed since the last write (one
+ * endpoint's report and the summary for a single change, whatever the size of the registry); retries until
+ * etcd takes it; a new lease — and every key again — when the old one is lost (etcd down longer than the
+ * TTL), so the gateway re-appears among the live gateways once etcd is back.
  */
 import type { Etcd3 } from "etcd3";
 import { LeaseKeeper } from "../../lib/agent-kit/lease";
 import { ReconcileTrigger } from "../../lib/agent-kit/trigger";
 import type { EtcdConnection } from "../../lib/etcd/client";
-import type { GatewayStatus } from "../../lib/etcd/status";
+import { STATUS_PROTOCOL_VERSION, statusChanges, statusEntries, type GatewayStatus } from "../../lib/etcd/status";
+import { writeStatusChanges } from "../../lib/etcd/status-io";
 import type { Logger } from "../../lib/log";
 import type { Metrics } from "./metrics";
 import type { ProxyView } from "./view";
@@ -28,7 +31,7 @@ export function buildStatus(a: {
       endpoints[e.id] = { addr: e.addr, health: e.health, ...(e.reason ? { reason: e.reason } : {}), ...(since ? { since } : {}) };
     }
   }
-  return { protocol: 1, id: a.id, kind: a.kind, appliedRevision: a.appliedRevision, appliedAt: a.appliedAt.toISOString(), endpoints, lastError: a.lastError };
+  return { protocol: STATUS_PROTOCOL_VERSION, id: a.id, kind: a.kind, appliedRevision: a.appliedRevision, appliedAt: a.appliedAt.toISOString(), endpoints, lastError: a.lastError };
 }
 
 /** Where the agent reports its status (the agent's tests use a fake one). */
@@ -41,14 +44,15 @@ export class StatusPublisher implements StatusSink {
   private readonly lease: LeaseKeeper;
   /** One write at a time, always of the latest status; a failed write is retried with backoff. */
   private readonly trigger: ReconcileTrigger;
-  private latest?: string;
-  private written?: string;
+  private latest?: GatewayStatus;
+  /** What etcd holds under our lease, key by key (empty: nothing, e.g. after the lease was lost). */
+  private written = new Map<string, string>();
 
-  constructor(private readonly etcd: Etcd3, conn: EtcdConnection, private readonly key: string, ttlSeconds: number, private readonly log: Logger, private readonly metrics: Metrics) {
+  constructor(private readonly etcd: Etcd3, conn: EtcdConnection, private readonly root: string, ttlSeconds: number, private readonly log: Logger, private readonly metrics: Metrics) {
     this.lease = new LeaseKeeper(etcd, conn, ttlSeconds);
     this.lease.on("lost", (err: Error) => {
       this.log.warn({ err: String(err?.message ?? err) }, "status lease lost; will write the status again under a new lease");
-      this.written = undefined;
+      this.written = new Map();
       this.trigger.request("lease-lost");
     });
     this.trigger = new ReconcileTrigger({
@@ -63,18 +67,24 @@ export class StatusPublisher implements StatusSink {
   }
 
   publish(status: GatewayStatus): void {
-    this.latest = JSON.stringify(status);
-    if (this.latest !== this.written) this.trigger.request("status");
+    this.latest = status;
+    this.trigger.request("status");
   }
 
   private async write(): Promise<void> {
-    const value = this.latest;
-    if (value === undefined || value === this.written) return;
+    if (!this.latest) return;
+    const next = statusEntries(this.root, this.latest);
+    const changes = statusChanges(this.written, next);
+    if (changes.puts.length === 0 && changes.deletes.length === 0) return;
     try {
       const leaseId = await this.lease.ensure();
-      await this.etcd.put(this.key).value(value).lease(leaseId).exec();
-      this.written = value;
+      await writeStatusChanges(this.etcd, changes, leaseId);
+      this.written = next;
+      this.metrics.statusWrites.inc();
+      this.metrics.statusBytes.inc(changes.bytes);
     } catch (e) {
+      // Some chunks may have landed: next time put every key again and delete every key that may be left.
+      this.written = new Map([...this.written.keys(), ...next.keys()].map((k) => [k, "\u0000unknown"]));
       // A put under a lease that etcd no longer knows fails forever: start over with a new lease.
       if (/lease not found|requested lease not found/i.test(String((e as Error).message))) this.lease.release();
       throw e;

@@ -13,8 +13,9 @@ import os from "node:os";
 import path from "node:path";
 import { bundleAgent } from "../../lib/agent-kit/bundle";
 import { connectEtcd } from "../../lib/etcd/client";
-import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
-import { parseGatewayStatus, type GatewayStatus } from "../../lib/etcd/status";
+import { upstreamKey } from "../../lib/etcd/keys";
+import type { GatewayStatus } from "../../lib/etcd/status";
+import { readGatewayStatus } from "../../lib/etcd/status-io";
 import { startEtcdCluster } from "../../test/helpers/etcd-cluster";
 import { freePorts, waitFor } from "../../test/helpers/ports";
 import { startProcess, tail, type Proc } from "../../test/helpers/processes";
@@ -74,11 +75,7 @@ export async function runAgentRestarts(kind: Kind, rounds: number, log: (m: stri
       "--work-dir", path.join(dir, "work"), "--listen", `127.0.0.1:${listenPort}`, "--stats", `127.0.0.1:${statsPort}`,
       "--metrics", `127.0.0.1:${metricsPort}`, "--workers", "2", "--exit-with-parent",
     ], agentLog, { LOG_LEVEL: "info" });
-  const status = async (): Promise<GatewayStatus | undefined> => {
-    const v = await etcd.get(gatewayStatusKey(ROOT, id)).string();
-    const s = v ? parseGatewayStatus(v) : undefined;
-    return s && !("problem" in s) ? s : undefined;
-  };
+  const status = (): Promise<GatewayStatus | undefined> => readGatewayStatus(etcd, ROOT, id);
   const applied = async (want: { healthy: string[]; gone: string[] }, revision: number, what: string) =>
     waitFor(what, async () => {
       const s = await status();

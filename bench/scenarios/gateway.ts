@@ -18,8 +18,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { Etcd3 } from "etcd3";
 import { connectEtcd } from "../../lib/etcd/client";
-import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
-import { parseGatewayStatus } from "../../lib/etcd/status";
+import { upstreamKey } from "../../lib/etcd/keys";
+import { readGatewayStatus } from "../../lib/etcd/status-io";
 import { startEtcdCluster, type TestCluster } from "../../test/helpers/etcd-cluster";
 import { freePorts, waitFor } from "../../test/helpers/ports";
 import { startProcess, tail, type Proc } from "../../test/helpers/processes";
@@ -28,26 +28,27 @@ import type { Scenario, ScenarioContext, ScenarioResult } from "../scenario";
 import { percentile, round } from "../stats";
 
 const run = promisify(execFile);
-const ROOT = "/bench-gateway";
+export const ROOT = "/bench-gateway";
 const CHANGES = 60;
 const CHURN = 20;
 // Ten adjacent window triples: on a shared 2-core machine six gave per-window ratios from 0.75 to 1.11.
 const ROUNDS = 10;
-const KINDS = ["nginx", "haproxy"] as const;
-type Kind = (typeof KINDS)[number];
+export const KINDS = ["nginx", "haproxy"] as const;
+export type Kind = (typeof KINDS)[number];
 
 
-interface Rig {
+export interface Rig {
   dir: string;
   cluster: TestCluster;
   etcd: Etcd3;
   agent: Proc;
   listenPort: number;
+  metricsPort: number;
   backends: { name: string; port: number; addr: string; proc: Proc }[];
   stop(): Promise<void>;
 }
 
-async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []): Promise<Rig> {
+export async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = [], backendHost = "127.0.0.1"): Promise<Rig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sy-bench-gateway-${kind}-`));
   const cluster = await startEtcdCluster({ size: 3 });
   const etcd = connectEtcd(cluster.connection({ callTimeoutMs: 5000 }));
@@ -55,7 +56,7 @@ async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []
   const [listenPort, statsPort, metricsPort] = ports;
   const backends = ports.slice(3).map((port, i) => {
     const name = `b${i}`;
-    return { name, port, addr: `127.0.0.1:${port}`, proc: startBackendProcess(port, name, path.join(dir, `${name}.log`)) };
+    return { name, port, addr: `127.0.0.1:${port}`, proc: startBackendProcess(port, name, path.join(dir, `${name}.log`), backendHost) };
   });
   const agent = startProcess(path.resolve("node_modules/.bin/tsx"), [
     "agents/gateway/main.ts", "--kind", kind, "--etcd", cluster.proxyEndpoint, "--root", ROOT, "--id", `bench-${kind}`,
@@ -65,7 +66,7 @@ async function startRig(kind: Kind, nBackends: number, extraFlags: string[] = []
     ...(process.env.GATEWAY_BENCH_FLAGS ?? "").split(" ").filter(Boolean),
   ], path.join(dir, "agent.log"), { LOG_LEVEL: "info" });
   const rig: Rig = {
-    dir, cluster, etcd, agent, listenPort, backends,
+    dir, cluster, etcd, agent, listenPort, metricsPort, backends,
     async stop() {
       await agent.kill("SIGTERM");
       await Promise.all(backends.map((b) => b.proc.kill("SIGKILL")));
@@ -101,15 +102,13 @@ function get(port: number, agent: http.Agent, urlPath = "/"): Promise<{ status: 
 }
 
 async function statusRouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
-  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
-  const s = v ? parseGatewayStatus(v) : undefined;
-  return !!s && !("problem" in s) && s.endpoints[id]?.health === "healthy";
+  const s = await readGatewayStatus(rig.etcd, ROOT, `bench-${kind}`);
+  return s?.endpoints[id]?.health === "healthy";
 }
 
 async function statusUnrouted(rig: Rig, id: string, kind: Kind): Promise<boolean> {
-  const v = await rig.etcd.get(gatewayStatusKey(ROOT, `bench-${kind}`)).string();
-  const s = v ? parseGatewayStatus(v) : undefined;
-  return !!s && !("problem" in s) && !s.endpoints[id];
+  const s = await readGatewayStatus(rig.etcd, ROOT, `bench-${kind}`);
+  return !!s && !s.endpoints[id];
 }
 
 function propagation(kind: Kind): Scenario {

@@ -15,6 +15,7 @@ describe("accessPlan", () => {
     expect(plan.roles.find((r) => r.name === "switchyard-gateway-gw-a")!.grants).toEqual([
       { permission: "Read", prefix: "/sy/services/" },
       { permission: "Readwrite", key: "/sy/gateways/gw-a" },
+      { permission: "Readwrite", prefix: "/sy/gateway-endpoints/gw-a/" },
     ]);
     expect(plan.roles.find((r) => r.name === "switchyard-registrator")!.grants).toEqual([{ permission: "Readwrite", prefix: "/sy/services/" }]);
     expect(accessPlanProblems(plan)).toEqual([]);

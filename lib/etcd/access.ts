@@ -14,8 +14,8 @@
  * Users and roles:
  * - `root` (role root): the operator and the Upstream provider. etcd requires the root user before
  *   `auth enable`; it is also the only identity that may change users and roles afterwards.
- * - `gateway-<id>`: may read (and watch) `<root>/services/` and read/write its own status key
- *   `<root>/gateways/<id>` only — one role per gateway, so a compromised gateway cannot forge another
+ * - `gateway-<id>`: may read (and watch) `<root>/services/` and read/write its own status: the summary key
+ *   `<root>/gateways/<id>` and its endpoint reports under `<root>/gateway-endpoints/<id>/` only — one role per gateway, so a compromised gateway cannot forge another
  *   gateway's status and so pass the provider's gate for it.
  * - `registrator-<id>`: may read/write `<root>/services/` (role `switchyard-registrator`, shared: every
  *   registrator has the same rights) — nothing else, so it cannot touch gateway status or other roots.
@@ -23,7 +23,7 @@
  * Like the dynamic provider, `applyAccess` requires etcd3 inside the function (serialized closures).
  */
 import type { Etcd3 } from "etcd3";
-import { gatewayStatusKey, servicesPrefix } from "./keys";
+import { gatewayEndpointsPrefix, gatewayStatusKey, servicesPrefix } from "./keys";
 
 export type Permission = "Read" | "Write" | "Readwrite";
 
@@ -61,7 +61,7 @@ export function accessPlan(a: { root: string; gateways: string[]; registrators: 
   const roles: RoleSpec[] = [];
   const users: UserSpec[] = [{ name: ROOT_USER, roles: ["root"] }];
   for (const id of [...new Set(a.gateways)].sort()) {
-    roles.push({ name: gatewayRole(id), grants: [{ permission: "Read", prefix: services }, { permission: "Readwrite", key: gatewayStatusKey(a.root, id) }] });
+    roles.push({ name: gatewayRole(id), grants: [{ permission: "Read", prefix: services }, { permission: "Readwrite", key: gatewayStatusKey(a.root, id) }, { permission: "Readwrite", prefix: gatewayEndpointsPrefix(a.root, id) }] });
     users.push({ name: gatewayUser(id), roles: [gatewayRole(id)] });
   }
   if (a.registrators.length) {

@@ -1,11 +1,11 @@
 import type { Etcd3 } from "etcd3";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { describeTarget, GateFailedError, overdueUnhealthy, parseStatuses, waitForGate, type GateLog } from "./gate";
-import type { GatewayStatus } from "./status";
+import { describeTarget, GateFailedError, overdueUnhealthy, waitForGate, type GateLog } from "./gate";
+import { STATUS_PROTOCOL_VERSION, statusEntries, type GatewayStatus } from "./status";
 
 /**
- * A stand-in for the etcd3 client with just what the gate uses: getAll().prefix().strings() answers from a
- * map the test changes; watch() delivers "data" when the test calls `changed()`.
+ * A stand-in for the etcd3 client with just what the gate uses: getAll().prefix().strings() and
+ * get().string() answer from a map the test changes; watch() delivers "data" when the test calls `changed()`.
  */
 function fakeClient(initial: Record<string, string> = {}) {
   let entries = { ...initial };
@@ -22,6 +22,12 @@ function fakeClient(initial: Record<string, string> = {}) {
           return Object.fromEntries(Object.entries(entries).filter(([k]) => k.startsWith(p)));
         },
       }),
+    }),
+    get: (k: string) => ({
+      string: async () => {
+        if (fail) throw fail;
+        return entries[k] ?? null;
+      },
     }),
     watch: () => ({
       prefix: () => ({
@@ -50,8 +56,9 @@ function fakeClient(initial: Record<string, string> = {}) {
   };
 }
 
-const status = (id: string, appliedRevision: number, endpoints: GatewayStatus["endpoints"]): string =>
-  JSON.stringify({ protocol: 1, id, kind: "nginx", appliedRevision, appliedAt: "t", endpoints, lastError: null });
+/** One gateway's keys under /sy, laid out as a real gateway writes them (summary + one report per endpoint). */
+const status = (id: string, appliedRevision: number, endpoints: GatewayStatus["endpoints"]): Record<string, string> =>
+  Object.fromEntries(statusEntries("/sy", { protocol: STATUS_PROTOCOL_VERSION, id, kind: "nginx", appliedRevision, appliedAt: "t", endpoints, lastError: null }));
 
 function recordingLog() {
   const lines: { level: string; msg: string }[] = [];
@@ -78,7 +85,7 @@ describe("waitForGate", () => {
 
   it("waits until every gateway has applied the revision and routes the endpoint healthy (woken by the watch)", async () => {
     vi.useFakeTimers();
-    const f = fakeClient({ "/sy/gateways/a": status("a", 9, {}), "/sy/gateways/b": status("b", 9, {}) });
+    const f = fakeClient({ ...status("a", 9, {}), ...status("b", 9, {}) });
     const { log } = recordingLog();
     // A poll every 10 s and a 5 s deadline: only the watch can end the wait without the clock moving on.
     const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 5000, pollMs: 10_000, log });
@@ -87,15 +94,15 @@ describe("waitForGate", () => {
     await vi.advanceTimersByTimeAsync(0);
     const listsBefore = f.lists();
     expect(listsBefore).toBe(1);
-    f.set({ "/sy/gateways/a": status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }), "/sy/gateways/b": status("b", 9, {}) });
+    f.set({ ...status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }), ...status("b", 9, {}) });
     await vi.advanceTimersByTimeAsync(0);
     expect(f.lists()).toBe(listsBefore + 1); // the watch event made it re-list at once
     expect(settled).toBe(false); // gateway b has not applied revision 10 yet
     await vi.advanceTimersByTimeAsync(4000);
     expect(settled).toBe(false); // nor has anything changed in 4 s: still waiting, no poll yet
     f.set({
-      "/sy/gateways/a": status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
-      "/sy/gateways/b": status("b", 11, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
+      ...status("a", 10, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
+      ...status("b", 11, { "app/v2-0": { addr: "10.0.0.7:80", health: "healthy" } }),
     });
     await vi.advanceTimersByTimeAsync(0);
     expect(settled).toBe(true);
@@ -108,7 +115,7 @@ describe("waitForGate", () => {
 
   it("times out with every gateway's reason, at the timeout and not before", async () => {
     vi.useFakeTimers();
-    const f = fakeClient({ "/sy/gateways/a": status("a", 9, {}) });
+    const f = fakeClient({ ...status("a", 9, {}) });
     let outcome: unknown;
     const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 200, pollMs: 50, log: recordingLog().log }).then(() => "passed", (e) => e);
     void waiting.then((x) => (outcome = x));
@@ -124,7 +131,7 @@ describe("waitForGate", () => {
 
   it("fails before the timeout once the endpoint has been unhealthy for the grace period", async () => {
     vi.useFakeTimers();
-    const f = fakeClient({ "/sy/gateways/a": status("a", 12, { "app/v2-0": { addr: "10.0.0.7:80", health: "unhealthy", reason: "GET / -> 502" } }) });
+    const f = fakeClient({ ...status("a", 12, { "app/v2-0": { addr: "10.0.0.7:80", health: "unhealthy", reason: "GET / -> 502" } }) });
     let outcome: unknown;
     const waiting = waitForGate(f.client, "/sy", routed, { timeoutMs: 10_000, unhealthyGraceMs: 150, pollMs: 30, log: recordingLog().log }).then(() => "passed", (e) => e);
     void waiting.then((x) => (outcome = x));
@@ -150,7 +157,7 @@ describe("waitForGate", () => {
   });
 
   it("unrouted: done when no gateway lists the endpoint any more; unparsable status keys are skipped", async () => {
-    const f = fakeClient({ "/sy/gateways/a": status("a", 20, {}), "/sy/gateways/junk": "{not json" });
+    const f = fakeClient({ ...status("a", 20, {}), "/sy/gateways/junk": "{not json" });
     const { log, lines } = recordingLog();
     const r = await waitForGate(f.client, "/sy", { expect: "unrouted", revision: 20, endpoint: "app/v1-0" }, { timeoutMs: 1000, log });
     expect(r.gateways).toEqual(["a"]);
@@ -174,11 +181,6 @@ describe("waitForGate, applied (a route change names no endpoint)", () => {
 });
 
 describe("gate helpers", () => {
-  it("parseStatuses separates good and bad keys", () => {
-    const r = parseStatuses({ "/g/a": status("a", 1, {}), "/g/b": JSON.stringify({ protocol: 2 }) });
-    expect(r.statuses.map((s) => s.id)).toEqual(["a"]);
-    expect(r.skipped[0]).toMatch(/protocol 2/);
-  });
   it("overdueUnhealthy counts from the first unhealthy report and forgets recovered gateways", () => {
     const since = new Map<string, number>();
     const w = [{ gateway: "a", reason: "x", unhealthy: true }];

@@ -2,14 +2,16 @@
  * The writer's side of the gateway status protocol (status.ts): after a put or delete at revision R, wait until
  * every live gateway under <root>/gateways/ has applied R and routes (healthy) / no longer routes the endpoint.
  *
- * Level-triggered: every wake-up re-lists all status keys and asks the pure `evaluateGate`. The watch on the
- * prefix only makes the wake-up prompt; a periodic re-list is the backstop, because an etcd3 watch can stall
+ * Level-triggered: every wake-up re-reads the live gateways' summaries and each one's report of the awaited
+ * endpoint (one small key per gateway, whatever the size of the registry) and asks the pure `evaluateGate`.
+ * The watch on the status prefixes only makes the wake-up prompt; a periodic re-list is the backstop, because an etcd3 watch can stall
  * silently after a reconnect (microsoft/etcd3#114, #78) and a missed event must not turn into a hang.
  * Zero live gateways is a deliberate, logged "done": nothing routes traffic, so there is nothing to wait for.
  */
 import type { Etcd3 } from "etcd3";
-import { gatewaysPrefix } from "./keys";
-import { describeWaiting, evaluateGate, parseGatewayStatus, type GateTarget, type GateWaiting, type GatewayStatus } from "./status";
+import { gatewaysPrefix, normalizeRoot } from "./keys";
+import { describeWaiting, evaluateGate, type GateTarget, type GateWaiting } from "./status";
+import { readGatewayStatuses } from "./status-io";
 
 /** The logging the gate needs (a pino logger fits). */
 export interface GateLog {
@@ -53,18 +55,6 @@ export class GateFailedError extends Error {
   }
 }
 
-/** Pure: parses the listed status keys; unparsable ones are reported, not fatal. */
-export function parseStatuses(entries: Record<string, string>): { statuses: GatewayStatus[]; skipped: string[] } {
-  const statuses: GatewayStatus[] = [];
-  const skipped: string[] = [];
-  for (const [key, value] of Object.entries(entries)) {
-    const s = parseGatewayStatus(value);
-    if ("problem" in s) skipped.push(`${key}: ${s.problem}`);
-    else statuses.push(s);
-  }
-  return { statuses, skipped };
-}
-
 /** Pure: one line naming what was awaited, for logs and errors. */
 export function describeTarget(t: GateTarget): string {
   if (t.expect === "applied") return `gateways to apply revision ${t.revision} (${t.what})`;
@@ -87,6 +77,10 @@ export function overdueUnhealthy(waiting: GateWaiting[], since: Map<string, numb
 export async function waitForGate(client: Etcd3, root: string, target: GateTarget, opts: GateOptions): Promise<GateResult> {
   const log = opts.log ?? defaultLog();
   const prefix = gatewaysPrefix(root);
+  // <root>/gateways/ (summaries) and <root>/gateway-endpoints/ (reports) share this prefix and nothing else does.
+  const watched = `${normalizeRoot(root)}/gateway`;
+  const slash = target.endpoint.indexOf("/");
+  const endpoint = { service: target.endpoint.slice(0, slash), endpoint: target.endpoint.slice(slash + 1) };
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   const graceMs = opts.unhealthyGraceMs ?? Math.min(opts.timeoutMs, 15_000);
@@ -100,7 +94,7 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
   // even when etcd is not answering (the re-list below then reports the etcd error as the reason).
   client
     .watch()
-    .prefix(prefix)
+    .prefix(watched)
     .create()
     .then((w) => {
       w.on("data", () => wake());
@@ -114,8 +108,7 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
   try {
     for (;;) {
       try {
-        const entries = await client.getAll().prefix(prefix).strings();
-        const { statuses, skipped } = parseStatuses(entries);
+        const { statuses, skipped } = await readGatewayStatuses(client, root, { endpoint });
         if (skipped.length) log.warn({ skipped }, "skipping unparsable gateway status keys");
         const verdict = evaluateGate(statuses, target);
         if (verdict.done) {

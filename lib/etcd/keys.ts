@@ -3,7 +3,9 @@
  *
  *   <root>/services/<service>/upstream/<endpoint>   "host:port"  or JSON {"addr":"host:port", ...metadata}
  *   <root>/services/<service>/route                 JSON {"hosts":["a.b.com"], "default": true}
- *   <root>/gateways/<gateway-id>                    JSON status (see status.ts), lease-bound
+ *   <root>/gateways/<gateway-id>                    JSON status summary (see status.ts), lease-bound
+ *   <root>/gateway-endpoints/<gateway-id>/<service>/<endpoint>
+ *                                                   JSON health of one routed endpoint, same lease
  *
  * Pure functions only: building keys, parsing keys and values. Anything unparsable is reported as a
  * `problem` string so that callers can skip it with a warning instead of failing.
@@ -45,6 +47,13 @@ export const upstreamKey = (root: string, service: string, endpoint: string) =>
   `${upstreamPrefix(root, service)}${endpoint}`;
 export const routeKey = (root: string, service: string) => `${servicePrefix(root, service)}route`;
 export const gatewayStatusKey = (root: string, gatewayId: string) => `${gatewaysPrefix(root)}${gatewayId}`;
+/**
+ * One gateway's per-endpoint reports. The gateway id comes first so that one etcd role (a prefix) can let a
+ * gateway write its own reports and nobody else's.
+ */
+export const gatewayEndpointsPrefix = (root: string, gatewayId: string) => `${normalizeRoot(root)}/gateway-endpoints/${gatewayId}/`;
+export const gatewayEndpointKey = (root: string, gatewayId: string, service: string, endpoint: string) =>
+  `${gatewayEndpointsPrefix(root, gatewayId)}${service}/${endpoint}`;
 
 /** "service/endpoint": how status reports and gates name one upstream, independent of the root. */
 export const endpointId = (service: string, endpoint: string) => `${service}/${endpoint}`;
@@ -53,6 +62,7 @@ export type ParsedKey =
   | { kind: "upstream"; service: string; endpoint: string }
   | { kind: "route"; service: string }
   | { kind: "gateway"; gatewayId: string }
+  | { kind: "gateway-endpoint"; gatewayId: string; service: string; endpoint: string }
   | { kind: "unknown"; problem: string };
 
 export function parseKey(root: string, key: string): ParsedKey {
@@ -73,7 +83,15 @@ export function parseKey(root: string, key: string): ParsedKey {
     if (!nameProblem("gateway", id)) return { kind: "gateway", gatewayId: id };
     return { kind: "unknown", problem: `gateway status key '${key}' has an invalid gateway id` };
   }
-  return { kind: "unknown", problem: `key '${key}' is outside ${normalizeRoot(root)}/services and ${normalizeRoot(root)}/gateways` };
+  const reports = `${normalizeRoot(root)}/gateway-endpoints/`;
+  if (key.startsWith(reports)) {
+    const [gatewayId, service, endpoint, ...rest] = key.slice(reports.length).split("/");
+    if (rest.length === 0 && endpoint !== undefined && !nameProblem("gateway", gatewayId) && !nameProblem("service", service) && !nameProblem("endpoint", endpoint)) {
+      return { kind: "gateway-endpoint", gatewayId, service, endpoint };
+    }
+    return { kind: "unknown", problem: `key '${key}' does not match ${reports}<gateway>/<service>/<endpoint>` };
+  }
+  return { kind: "unknown", problem: `key '${key}' is outside ${normalizeRoot(root)}/services, /gateways and /gateway-endpoints` };
 }
 
 /** Metadata that may ride along with an address in a JSON upstream value. */

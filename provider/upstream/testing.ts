@@ -44,8 +44,11 @@ export async function startSimGateway(
   opts: { mode?: SimMode; leaseTtlS?: number } = {},
 ): Promise<SimGateway> {
   const keys = await import("../../lib/etcd/keys");
+  const protocol = await import("../../lib/etcd/status");
+  const statusIo = await import("../../lib/etcd/status-io");
   const lease = client.lease(opts.leaseTtlS ?? 10, { autoKeepAlive: true });
-  await lease.grant();
+  const leaseId = await lease.grant();
+  let written = new Map<string, string>();
   let last: import("../../lib/etcd/status").GatewayStatus | undefined;
   let mode: SimMode = opts.mode ?? "ack";
   let running: Promise<void> | undefined;
@@ -66,8 +69,12 @@ export async function startSimGateway(
       endpoints[keys.endpointId(k.service, k.endpoint)] =
         mode !== "unhealthy" ? { addr: v.addr, health: "healthy" } : { addr: v.addr, health: "unhealthy", reason: sim.reason };
     }
-    last = { protocol: 1, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
-    if (!stopped) await lease.put(keys.gatewayStatusKey(root, id)).value(JSON.stringify(last));
+    last = { protocol: protocol.STATUS_PROTOCOL_VERSION, id, kind: "sim", appliedRevision: Number(res.header.revision), appliedAt: new Date().toISOString(), endpoints, lastError: null };
+    if (stopped) return;
+    // The same writes as a real gateway's: the reports that changed, then the summary.
+    const next = protocol.statusEntries(root, last);
+    await statusIo.writeStatusChanges(client, protocol.statusChanges(written, next), leaseId);
+    written = next;
   };
   // One reconcile at a time; a change that arrives meanwhile triggers exactly one more (nothing is lost).
   const reconcile = (initial = false): Promise<void> => {

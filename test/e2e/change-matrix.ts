@@ -96,7 +96,7 @@ export function changeMatrix(kind: "nginx" | "haproxy", basePort: number, extraR
         // Keys committed before the change: a canary per row so far, the registrator's, the live upstreams.
         await etcd.put(`${CANARY_PREFIX}${row.name}`).value(String(++canaries));
         const before = await etcd.getAll().prefix("/switchyard").keys();
-        const committed = [...before.filter((k) => !k.startsWith("/switchyard/gateways/")), ...(await etcd.getAll().prefix(CANARY_PREFIX).keys())];
+        const committed = [...before.filter((k) => !k.startsWith("/switchyard/gateway")) /* gateway status: lease-bound, rewritten */, ...(await etcd.getAll().prefix(CANARY_PREFIX).keys())];
         const oldUpstreams = before.filter((k) => k.startsWith(UPSTREAMS));
         // The live generation, as etcd says (so one failed row does not make the next ones fail too).
         liveGeneration = generationOf(oldUpstreams[0]) ?? liveGeneration;

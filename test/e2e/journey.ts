@@ -15,6 +15,7 @@ import { waitFor } from "../helpers/ports";
 import { coverageProblems, moreRequests } from "../helpers/traffic";
 import { docker, e2eStack, gatewayDiagnostics, get, STEP_ORDER_OF, stepTime, type E2EStack } from "./fixture";
 import { checkHardening } from "./hardening";
+import { readGatewayStatuses } from "../../lib/etcd/status-io";
 
 export interface JourneyHooks {
   /** Extra tests run after the switch to v2, before the bad release (the stack is up at `liveVersion()`). */
@@ -77,7 +78,7 @@ export function journey(kind: "nginx" | "haproxy", basePort: number, hooks: Jour
     // The gateway publishes its status: both endpoints routed and healthy.
     const etcd = s.etcd();
     try {
-      const status = Object.values(await etcd.getAll().prefix("/switchyard/gateways/").json()) as { kind: string; endpoints: Record<string, { health: string }> }[];
+      const { statuses: status } = await readGatewayStatuses(etcd, "/switchyard");
       expect(status).toHaveLength(1);
       expect(status[0].kind).toBe(kind);
       expect(Object.values(status[0].endpoints).map((e) => e.health)).toEqual(["healthy", "healthy"]);

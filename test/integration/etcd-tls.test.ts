@@ -14,7 +14,9 @@ import { loadSerializedProvider } from "../../provider/upstream/host";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accessPlan, applyAccess, gatewayUser, registratorUser } from "../../lib/etcd/access";
 import { classifyEtcdError, connectEtcd, explainEtcdError, type EtcdConnection } from "../../lib/etcd/client";
-import { gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
+import { gatewayEndpointKey, gatewayStatusKey, upstreamKey } from "../../lib/etcd/keys";
+import { STATUS_PROTOCOL_VERSION, statusChanges, statusEntries, type GatewayStatus } from "../../lib/etcd/status";
+import { readGatewayStatus, writeStatusChanges } from "../../lib/etcd/status-io";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 import { waitFor } from "../helpers/ports";
 import { createTestCa } from "../helpers/tls-certs";
@@ -144,6 +146,7 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
     expect(await refused(() => gw.put(upstreamKey(ROOT, "app", "evil")).value("6.6.6.6:80").exec())).toBe("permission");
     expect(await refused(() => gw.delete().key(upstreamKey(ROOT, "app", "v1-0")).exec())).toBe("permission");
     expect(await refused(() => gw.put(gatewayStatusKey(ROOT, "someone-else")).value("{}").exec())).toBe("permission");
+    expect(await refused(() => gw.put(gatewayEndpointKey(ROOT, "someone-else", "app", "v1-0")).value("{}").exec())).toBe("permission");
     expect(await refused(() => gw.put("/elsewhere").value("x").exec())).toBe("permission");
     // The explained error names the certificate identity, so an operator knows which user lacks the grant.
     const conn = cluster.connection({ tls: cluster.tls!.identity(gatewayUser(GW)) });
@@ -162,12 +165,16 @@ describe("etcd with TLS and RBAC (real cluster, through the L4 proxy)", () => {
       await watcher.cancel();
     }
 
-    // Its status key, lease-bound as the agent writes it, and the lease revoked as the agent does on exit.
+    // Its status keys, lease-bound and in one transaction as the agent writes them, and the lease revoked as
+    // the agent does on exit.
     const lease = gw.lease(10, { autoKeepAlive: false });
-    await lease.put(gatewayStatusKey(ROOT, GW)).value('{"revision":1}');
-    expect(await operator.get(gatewayStatusKey(ROOT, GW)).string()).toBe('{"revision":1}');
+    const leaseId = await lease.grant();
+    const status: GatewayStatus = { protocol: STATUS_PROTOCOL_VERSION, id: GW, kind: "nginx", appliedRevision: 1, appliedAt: "t", lastError: null, endpoints: { "app/v1-0": { addr: "10.0.0.5:8080", health: "healthy" } } };
+    await writeStatusChanges(gw, statusChanges(new Map(), statusEntries(ROOT, status)), leaseId);
+    expect((await readGatewayStatus(operator, ROOT, GW))?.endpoints).toEqual(status.endpoints);
     await lease.revoke();
     expect(await operator.get(gatewayStatusKey(ROOT, GW)).string()).toBeNull();
+    expect(await operator.get(gatewayEndpointKey(ROOT, GW, "app", "v1-0")).string()).toBeNull();
   });
 
   it("a registrator identity writes under the services root and nowhere else", async () => {

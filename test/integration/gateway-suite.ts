@@ -18,8 +18,9 @@ import type { Etcd3 } from "etcd3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUILTIN_TEMPLATES } from "../../agents/gateway/render";
 import { connectEtcd } from "../../lib/etcd/client";
-import { gatewayStatusKey, routeKey, upstreamKey } from "../../lib/etcd/keys";
-import { parseGatewayStatus, type GatewayStatus } from "../../lib/etcd/status";
+import { routeKey, upstreamKey } from "../../lib/etcd/keys";
+import type { GatewayStatus } from "../../lib/etcd/status";
+import { readGatewayStatus } from "../../lib/etcd/status-io";
 import { startEtcdCluster, type TestCluster } from "../helpers/etcd-cluster";
 import { freePorts, waitFor } from "../helpers/ports";
 import { killGroupFromPidFile, startProcess, tail, type Proc } from "../helpers/processes";
@@ -98,12 +99,7 @@ export function defineGatewaySuite(kind: "nginx" | "haproxy"): void {
     const etcdctl = async (...args: string[]) =>
       (await run("etcdctl", [`--endpoints=${cluster.proxyEndpoint}`, ...args], { env: { ...process.env, ETCDCTL_API: "3" } })).stdout.trim();
     const revisionOf = async (key: string) => Number((await etcd.get(key).exec()).kvs[0]?.mod_revision ?? (await etcd.get(key).exec()).header.revision);
-    const status = async (): Promise<GatewayStatus | undefined> => {
-      const v = await etcd.get(gatewayStatusKey(ROOT, id)).string();
-      if (!v) return undefined;
-      const s = parseGatewayStatus(v);
-      return "problem" in s ? undefined : s;
-    };
+    const status = (): Promise<GatewayStatus | undefined> => readGatewayStatus(etcd, ROOT, id);
     const statusWhere = (what: string, pred: (s: GatewayStatus) => boolean, timeoutMs = 20_000) =>
       waitFor(what, async () => {
         const s = await status();

@@ -12,6 +12,7 @@
 import type Docker from "dockerode";
 import { startLoad, type RequestRecord } from "../../bench/load";
 import { waitFor } from "../helpers/ports";
+import { readGatewayStatuses } from "../../lib/etcd/status-io";
 import type { TestHostName, TestHosts } from "./hosts";
 import type { MultiHostStack } from "./stack";
 
@@ -44,13 +45,12 @@ export interface FaultResult {
   reRegisteredSeconds: number | null;
 }
 
-interface GatewayStatus { endpoints: Record<string, { addr: string; health: string }> }
 
 async function gatewayEndpoints(s: MultiHostStack): Promise<{ addr: string; health: string }[]> {
   const etcd = s.etcd();
   try {
-    const all = Object.values(await etcd.getAll().prefix("/switchyard/gateways/").json()) as unknown as GatewayStatus[];
-    return all.flatMap((g) => Object.values(g.endpoints ?? {}));
+    const { statuses } = await readGatewayStatuses(etcd, "/switchyard");
+    return statuses.flatMap((g) => Object.values(g.endpoints));
   } finally {
     etcd.close();
   }

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { Logger } from "../../../lib/log";
 import type { Metrics } from "../metrics";
 import { ProxyPipeline } from "../pipeline";
-import { pathsIn, renderNginxPeers, type RenderSettings } from "../render";
+import { nginxPeerLines, nginxPeersDelta, pathsIn, renderNginxPeers, type RenderSettings } from "../render";
 import { backendName, type ProxyView } from "../view";
 import { writeAtomic } from "./process";
 import { ApplyError, type AdoptedProxy, type ProxyDriver, type RoutedServer } from "./types";
@@ -24,7 +24,7 @@ export interface NginxDriverOptions {
 }
 
 /** One HTTP request over the admin unix socket. */
-export function adminRequest(socketPath: string, method: string, urlPath: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+export function adminRequest(socketPath: string, method: string, urlPath: string, timeoutMs = 3000, body?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
       let body = "";
@@ -33,7 +33,7 @@ export function adminRequest(socketPath: string, method: string, urlPath: string
     });
     req.on("timeout", () => req.destroy(new Error(`admin ${urlPath} timed out`)));
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -57,6 +57,8 @@ export class NginxDriver implements ProxyDriver {
   onRestart?: () => void;
   private readonly paths;
   private readonly pipeline: ProxyPipeline;
+  /** The peer lines nginx's shared dict holds, when known: incremental updates are computed against them. */
+  private loaded?: Map<string, string>;
 
   constructor(private readonly o: NginxDriverOptions) {
     const dir = o.settings.workDir;
@@ -82,7 +84,11 @@ export class NginxDriver implements ProxyDriver {
       loadedMarker: async () => (await adminRequest(paths.adminSocket, "GET", "/generation", 1000)).body,
       tookEffect: (marker, _before, generation) => marker === generation,
       // Peers before the swap: the (re)starting master runs init_by_lua, which loads them into the shared dict.
-      beforeSwap: (view) => writeAtomic(paths.peersFile, renderNginxPeers(view)),
+      beforeSwap: (view) => {
+        writeAtomic(paths.peersFile, renderNginxPeers(view));
+        // The reloading master loads the whole file, if the reload works: the next update sends it whole too.
+        this.loaded = undefined;
+      },
     }, o);
     this.pipeline.onRestart = () => this.onRestart?.();
   }
@@ -116,10 +122,17 @@ export class NginxDriver implements ProxyDriver {
   }
 
   async applyMembership(view: ProxyView): Promise<void> {
-    writeAtomic(this.paths.peersFile, renderNginxPeers(view));
+    const lines = nginxPeerLines(view);
+    // The file first (what a restart loads), then only the services that changed into the shared dict; with
+    // nothing known to be loaded (adopted nginx, a failed update), the whole file.
+    writeAtomic(this.paths.peersFile, [...lines.values()].join("\n") + "\n");
+    const delta = this.loaded ? nginxPeersDelta(this.loaded, lines) : undefined;
+    if (delta === "") return;
+    this.loaded = undefined;
     try {
-      const res = await adminRequest(this.paths.adminSocket, "POST", "/peers");
+      const res = await adminRequest(this.paths.adminSocket, "POST", "/peers", 3000, delta);
       if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.body}`);
+      this.loaded = lines;
       this.o.metrics.runtimeUpdates.inc({ result: "ok" });
     } catch (e) {
       this.o.metrics.runtimeUpdates.inc({ result: "error" });

@@ -51,6 +51,23 @@ http {
       end
       return dict:incr("generation", 1, 0)
     end
+    -- An incremental update: lines of changed services ("svc sticky name host port weight ...") and
+    -- "-svc" for services gone. The agent has already rewritten the peers file to the same end state.
+    function switchyard.apply(body)
+      for line in body:gmatch("[^\n]+") do
+        local gone = line:match("^%-(%S+)$")
+        if gone then
+          dict:delete("svc:" .. gone)
+        else
+          local svc, rest = line:match("^(%S+)%s*(.*)$")
+          if svc then
+            local ok, err = dict:set("svc:" .. svc, rest)
+            if not ok then return nil, err end
+          end
+        end
+      end
+      return dict:incr("generation", 1, 0)
+    end
     function switchyard.peers(svc)
       local gen = dict:get("generation") or 0
       local c = switchyard.cache[svc]
@@ -167,9 +184,15 @@ http {
   # Local-only admin endpoint: the agent calls it after rewriting the peers file.
   server {
     listen unix:{{adminSocket}};
+    # An incremental update's body stays in memory (a body in a temp file would not be read below).
+    client_max_body_size 64m;
+    client_body_buffer_size 64m;
     location = /peers {
       content_by_lua_block {
-        local gen, err = switchyard.load("{{peersFile}}")
+        ngx.req.read_body()
+        local body = ngx.req.get_body_data()
+        local gen, err
+        if body and #body > 0 then gen, err = switchyard.apply(body) else gen, err = switchyard.load("{{peersFile}}") end
         if not gen then
           ngx.status = 500
           ngx.say("cannot load peers: ", err)
