@@ -168,13 +168,13 @@ describe("waitForGate", () => {
 
 describe("waitForGate, applied (a route change names no endpoint)", () => {
   it("done once every live gateway has applied the revision, whatever endpoints it routes; names the change while waiting", async () => {
-    const f = fakeClient({ "/sy/gateways/a": status("a", 30, {}), "/sy/gateways/b": status("b", 29, { "app/x": { addr: "h:1", health: "unhealthy" } }) });
+    const f = fakeClient({ ...status("a", 30, {}), ...status("b", 29, { "app/x": { addr: "h:1", health: "unhealthy" } }) });
     const target = { expect: "applied" as const, revision: 30, what: "route of app" };
     const { log } = recordingLog();
     const late = await waitForGate(f.client, "/sy", target, { timeoutMs: 300, pollMs: 50, log }).then(() => undefined, (e: Error) => e);
     expect(late).toBeInstanceOf(GateFailedError);
     expect(late?.message).toMatch(/revision 30 \(route of app\).*gateway b has applied revision 29, waiting for 30/);
-    f.set({ "/sy/gateways/a": status("a", 30, {}), "/sy/gateways/b": status("b", 31, { "app/x": { addr: "h:1", health: "unhealthy" } }) });
+    f.set({ ...status("a", 30, {}), ...status("b", 31, { "app/x": { addr: "h:1", health: "unhealthy" } }) });
     const r = await waitForGate(f.client, "/sy", target, { timeoutMs: 1000, pollMs: 50, log });
     expect(r.gateways.sort()).toEqual(["a", "b"]);
   });

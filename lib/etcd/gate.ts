@@ -79,8 +79,10 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
   const prefix = gatewaysPrefix(root);
   // <root>/gateways/ (summaries) and <root>/gateway-endpoints/ (reports) share this prefix and nothing else does.
   const watched = `${normalizeRoot(root)}/gateway`;
-  const slash = target.endpoint.indexOf("/");
-  const endpoint = { service: target.endpoint.slice(0, slash), endpoint: target.endpoint.slice(slash + 1) };
+  // A gate on an endpoint reads that endpoint's report of each gateway; one on a route only the summaries.
+  const scope = "endpoint" in target
+    ? { endpoint: { service: target.endpoint.slice(0, target.endpoint.indexOf("/")), endpoint: target.endpoint.slice(target.endpoint.indexOf("/") + 1) } }
+    : { summariesOnly: true };
   const started = Date.now();
   const deadline = started + opts.timeoutMs;
   const graceMs = opts.unhealthyGraceMs ?? Math.min(opts.timeoutMs, 15_000);
@@ -108,7 +110,7 @@ export async function waitForGate(client: Etcd3, root: string, target: GateTarge
   try {
     for (;;) {
       try {
-        const { statuses, skipped } = await readGatewayStatuses(client, root, { endpoint });
+        const { statuses, skipped } = await readGatewayStatuses(client, root, scope);
         if (skipped.length) log.warn({ skipped }, "skipping unparsable gateway status keys");
         const verdict = evaluateGate(statuses, target);
         if (verdict.done) {

@@ -13,6 +13,8 @@ export interface StatusScope {
   endpoint?: { service: string; endpoint: string };
   /** Only this gateway (its summary and all of its reports). */
   gateway?: string;
+  /** Summaries only, no reports: what a gate for a change that names no endpoint (a route) needs. */
+  summariesOnly?: boolean;
 }
 
 export async function readGatewayStatuses(client: Etcd3, root: string, scope: StatusScope = {}): Promise<{ statuses: GatewayStatus[]; skipped: string[] }> {
@@ -20,7 +22,7 @@ export async function readGatewayStatuses(client: Etcd3, root: string, scope: St
     ? await one(client, gatewayStatusKey(root, scope.gateway))
     : await client.getAll().prefix(gatewaysPrefix(root)).strings();
   const ids = Object.keys(entries).map((k) => k.slice(gatewaysPrefix(root).length));
-  const reports = await Promise.all(ids.map((id) =>
+  const reports = scope.summariesOnly ? [] : await Promise.all(ids.map((id) =>
     scope.endpoint
       ? one(client, gatewayEndpointKey(root, id, scope.endpoint.service, scope.endpoint.endpoint))
       : client.getAll().prefix(gatewayEndpointsPrefix(root, id)).strings(),
