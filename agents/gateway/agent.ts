@@ -174,7 +174,9 @@ export class GatewayAgent {
         this.log.info({ revision: desired.revision, services: d.view.services.map((s) => s.name) }, "config rendered and (re)loaded");
       } else if (d.change === "membership") {
         await this.driver.applyMembership(d.view);
-        this.log.info({ revision: desired.revision, endpoints: countEndpoints(d.view) }, "membership updated at runtime (no reload)");
+        // Totals only: a per-service breakdown is one huge line per change at 1,000 services (the metrics have it).
+        const counts = Object.values(countEndpoints(d.view));
+        this.log.info({ revision: desired.revision, services: counts.length, endpoints: counts.reduce((n, c) => n + c.total, 0), enabled: counts.reduce((n, c) => n + c.enabled, 0) }, "membership updated at runtime (no reload)");
       }
       // A driver with work left (haproxy could not delete a drained server yet) pushes membership again.
       this.applied = { view: d.view, structure: d.structure, membership: this.driver.pendingWork?.() ? "" : d.membership };
